@@ -1,0 +1,39 @@
+import fp from 'fastify-plugin'
+import { connectSql, type Sql } from './client.ts'
+import { startEmbeddedPostgres } from './embedded.ts'
+import { migrate } from './migrate.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sql: Sql
+  }
+}
+
+const POOL_SIZE = 10
+const STATEMENT_TIMEOUT_MS = 5000
+
+/** Connects to DATABASE_URL, or to an embedded PostgreSQL in DATA_DIR, and applies the migrations. */
+export default fp(async function database (fastify) {
+  const { databaseUrl, dataDir } = fastify.config
+  // One more socket than the pool: LISTEN holds a connection of its own
+  const embedded = databaseUrl === undefined ? await startEmbeddedPostgres(dataDir, POOL_SIZE + 1) : undefined
+  if (embedded) fastify.log.info({ dataDir }, 'embedded PostgreSQL started')
+  const sql = connectSql(databaseUrl ?? embedded!.url, {
+    maxConnections: POOL_SIZE,
+    statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+    onnotice: (notice) => fastify.log.debug({ notice: notice.message }, 'postgres notice')
+  })
+  try {
+    const applied = await migrate(sql)
+    if (applied.length > 0) fastify.log.info({ applied }, 'migrations applied')
+  } catch (error) {
+    await sql.end({ timeout: 1 })
+    await embedded?.close()
+    throw error
+  }
+  fastify.decorate('sql', sql)
+  fastify.addHook('onClose', async () => {
+    await sql.end({ timeout: 3 })
+    await embedded?.close()
+  })
+}, { name: 'database', dependencies: ['config'] })
