@@ -1,0 +1,62 @@
+import { test } from 'tap'
+import { buildTestApp } from '../helpers/app.ts'
+import { freshDatabaseUrl } from '../helpers/database.ts'
+import { startTcpProxy } from '../helpers/tcp-proxy.ts'
+
+test('liveness answers while the process runs', async (t) => {
+  const app = await buildTestApp(t)
+  const response = await app.inject('/health/live')
+  t.equal(response.statusCode, 200)
+  t.same(response.json(), { status: 'ok' })
+})
+
+test('readiness is 200 when the database answers', async (t) => {
+  const app = await buildTestApp(t)
+  const response = await app.inject('/health/ready')
+  t.equal(response.statusCode, 200)
+  t.same(response.json(), { status: 'ready' })
+})
+
+test('/health reports the contract shape', async (t) => {
+  const app = await buildTestApp(t, { DEPLOY_COLOR: 'blue' })
+  const response = await app.inject('/health')
+  t.equal(response.statusCode, 200)
+  const body = response.json()
+  t.equal(body.status, 'ready')
+  t.match(body.version, /^\d+\.\d+\.\d+/)
+  t.equal(body.color, 'blue')
+  t.type(body.uptimeSeconds, 'number')
+  t.equal(body.db.ok, true)
+  t.type(body.db.latencyMs, 'number')
+  t.same(body.hubspot, { configured: false, state: 'not_configured', lastSuccessAt: null, lastError: null })
+  t.same(Object.keys(body.queue).sort(), ['failed', 'oldestPendingSeconds', 'pending'])
+})
+
+test('readiness answers 503 within 1 s when the database accepts connections and never answers', async (t) => {
+  const target = new URL(await freshDatabaseUrl(t))
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
+  t.teardown(() => proxy.close())
+  const app = await buildTestApp(t, { DATABASE_URL: proxy.url(target.toString()), DATA_DIR: undefined })
+  t.equal((await app.inject('/health/ready')).statusCode, 200)
+
+  proxy.setMode('blackhole')
+  for (const path of ['/health/ready', '/health', '/health/ready']) {
+    const started = performance.now()
+    const response = await app.inject(path)
+    const elapsed = performance.now() - started
+    t.equal(response.statusCode, 503, `${path} is 503`)
+    t.ok(elapsed < 1000, `${path} answered in ${Math.round(elapsed)} ms`)
+  }
+  t.equal((await app.inject('/health/live')).statusCode, 200, 'the process is still alive')
+
+  proxy.setMode('forward')
+  t.teardown(() => proxy.setMode('forward'))
+})
+
+test('readiness turns 503 as soon as the app starts closing', async (t) => {
+  const app = await buildTestApp(t)
+  const closing = app.close()
+  const response = await app.inject('/health/ready')
+  t.equal(response.statusCode, 503)
+  await closing
+})
