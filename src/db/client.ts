@@ -1,6 +1,8 @@
 import postgres from 'postgres'
 
 export type Sql = postgres.Sql
+/** Where a table's SQL runs: the pool or a transaction. */
+export type Queryable = postgres.Sql | postgres.TransactionSql
 
 export interface SqlOptions {
   /** Pool size: the sync worker holds one, intake and reads share the rest. */

@@ -10,16 +10,18 @@ declare module 'fastify' {
 }
 
 const POOL_SIZE = 10
+// PGlite runs one statement at a time, and its socket server interleaves the protocol
+// messages of concurrent connections (unnamed portals get lost): one connection it is
+const EMBEDDED_POOL_SIZE = 1
 const STATEMENT_TIMEOUT_MS = 5000
 
 /** Connects to DATABASE_URL, or to an embedded PostgreSQL in DATA_DIR, and applies the migrations. */
 export default fp(async function database (fastify) {
   const { databaseUrl, dataDir } = fastify.config
-  // One more socket than the pool: LISTEN holds a connection of its own
-  const embedded = databaseUrl === undefined ? await startEmbeddedPostgres(dataDir, POOL_SIZE + 1) : undefined
+  const embedded = databaseUrl === undefined ? await startEmbeddedPostgres(dataDir, EMBEDDED_POOL_SIZE + 1) : undefined
   if (embedded) fastify.log.info({ dataDir }, 'embedded PostgreSQL started')
   const sql = connectSql(databaseUrl ?? embedded!.url, {
-    maxConnections: POOL_SIZE,
+    maxConnections: embedded ? EMBEDDED_POOL_SIZE : POOL_SIZE,
     statementTimeoutMs: STATEMENT_TIMEOUT_MS,
     onnotice: (notice) => fastify.log.debug({ notice: notice.message }, 'postgres notice')
   })

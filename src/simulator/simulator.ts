@@ -150,7 +150,8 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
   /** HubSpot's "Property values were not valid" error, or undefined when all are fine. */
   function invalidProperties (email: string, properties: Record<string, unknown>): Answer | undefined {
     const problems: Array<Record<string, unknown>> = []
-    if (!EMAIL_PATTERN.test(email)) problems.push({ isValid: false, message: `Email address ${email} is invalid`, error: 'INVALID_EMAIL', name: 'email' })
+    // HubSpot also rejects well-formed addresses at domains that cannot exist; the reserved TLD .invalid stands for them
+    if (!EMAIL_PATTERN.test(email) || email.endsWith('.invalid')) problems.push({ isValid: false, message: `Email address ${email} is invalid`, error: 'INVALID_EMAIL', name: 'email' })
     for (const name of Object.keys(properties)) {
       if (!KNOWN_CONTACT_PROPERTIES.has(name)) problems.push({ isValid: false, message: `Property "${name}" does not exist`, error: 'PROPERTY_DOESNT_EXIST', name })
     }

@@ -39,7 +39,7 @@ test('readiness answers 503 within 1 s when the database accepts connections and
   const app = await buildTestApp(t, { DATABASE_URL: proxy.url(target.toString()), DATA_DIR: undefined })
   t.equal((await app.inject('/health/ready')).statusCode, 200)
 
-  proxy.setMode('blackhole')
+  await proxy.setMode('blackhole')
   for (const path of ['/health/ready', '/health', '/health/ready']) {
     const started = performance.now()
     const response = await app.inject(path)
@@ -49,8 +49,7 @@ test('readiness answers 503 within 1 s when the database accepts connections and
   }
   t.equal((await app.inject('/health/live')).statusCode, 200, 'the process is still alive')
 
-  proxy.setMode('forward')
-  t.teardown(() => proxy.setMode('forward'))
+  await proxy.setMode('forward')
 })
 
 test('readiness turns 503 as soon as the app starts closing', async (t) => {

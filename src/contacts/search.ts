@@ -1,0 +1,71 @@
+import type { Sql } from '../db/client.ts'
+import type { HubSpotClient } from '../hubspot/client.ts'
+import { findMirrored, recordContacts } from './contacts-table.ts'
+import { findQueued } from '../sync/queue-table.ts'
+import type { PropertyValue } from './normalize.ts'
+
+export interface ContactView {
+  email: string
+  hubspotId: string | null
+  properties: Record<string, PropertyValue>
+  syncStatus: 'synced' | 'pending'
+}
+
+export interface ContactSearchDeps {
+  sql: Sql
+  hubspot: Pick<HubSpotClient, 'readByEmail'>
+  /** The properties a lookup asks HubSpot for. */
+  properties: string[]
+  /** A contact HubSpot confirmed this recently is answered without asking it again. */
+  freshForSeconds: number
+  /** A not-found is remembered this long. */
+  notFoundForSeconds: number
+}
+
+/**
+ * Finds a contact by email: a pending one from the queue, a known one from the mirror,
+ * and only on a miss one read by email from HubSpot (never its search endpoint).
+ * Concurrent misses for one email share that read.
+ */
+export function createContactSearch (deps: ContactSearchDeps): (email: string) => Promise<ContactView | null> {
+  const lookups = new Map<string, Promise<ContactView | null>>()
+
+  async function lookUp (email: string): Promise<ContactView | null> {
+    const found = await deps.hubspot.readByEmail(email, deps.properties)
+    const properties = Object.fromEntries(Object.entries(found?.properties ?? {}).map(([key, value]) => [key, value ?? '']))
+    await recordContacts(deps.sql, [{ email, hubspotId: found?.hubspotId ?? null, properties }], 'lookup')
+    return found ? { email, hubspotId: found.hubspotId, properties, syncStatus: 'synced' } : null
+  }
+
+  return async function findContact (email) {
+    const [queued, mirrored] = await Promise.all([findQueued(deps.sql, email), findMirrored(deps.sql, email)])
+    if (queued) {
+      return {
+        email,
+        hubspotId: mirrored?.hubspotId ?? null,
+        properties: { ...mirrored?.properties, ...queued, email },
+        syncStatus: 'pending'
+      }
+    }
+    if (mirrored) {
+      const freshFor = mirrored.hubspotId === null ? deps.notFoundForSeconds : deps.freshForSeconds
+      if (mirrored.ageSeconds < freshFor) {
+        return mirrored.hubspotId === null
+          ? null
+          : { email, hubspotId: mirrored.hubspotId, properties: mirrored.properties, syncStatus: 'synced' }
+      }
+    }
+    let lookup = lookups.get(email)
+    if (!lookup) {
+      lookup = lookUp(email).finally(() => lookups.delete(email))
+      lookups.set(email, lookup)
+    }
+    try {
+      return await lookup
+    } catch (error) {
+      // HubSpot away: what it confirmed earlier beats no answer
+      if (mirrored?.hubspotId) return { email, hubspotId: mirrored.hubspotId, properties: mirrored.properties, syncStatus: 'synced' }
+      throw error
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import type { SyncEvents } from '../sync/events.ts'
+import type { RequestState } from './requests-table.ts'
+
+/**
+ * Waits until the request is synced or failed, or the time is up; woken by the sync's own
+ * settle events for its email, not by polling. Resolves with the last state read.
+ */
+export async function waitForSync (events: SyncEvents, email: string, read: () => Promise<RequestState | undefined>, timeoutMs: number): Promise<RequestState | undefined> {
+  const deadline = Date.now() + timeoutMs
+  let wake: (() => void) | undefined
+  const unsubscribe = events.onSettled((emails) => {
+    if (emails === 'all' || emails.includes(email)) wake?.()
+  })
+  try {
+    for (;;) {
+      const woken = new Promise<void>((resolve) => { wake = resolve })
+      const state = await read()
+      const remaining = deadline - Date.now()
+      if (!state || state.status === 'synced' || state.status === 'failed' || remaining <= 0) return state
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([woken, new Promise((resolve) => { timer = setTimeout(resolve, remaining) })])
+      clearTimeout(timer)
+    }
+  } finally {
+    unsubscribe()
+  }
+}

@@ -1,0 +1,27 @@
+import fp from 'fastify-plugin'
+import { createHubSpotClient, type HubSpotClient, type HubSpotClientOptions } from './client.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    hubspot: HubSpotClient
+  }
+}
+
+/** Client settings tests may tighten (rate window, retry delays); the rest comes from the configuration. */
+export type HubSpotTuning = Partial<Pick<HubSpotClientOptions, 'rateWindowMs' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'maxRetryWaitMs'>>
+
+/** One HubSpot client (one keep-alive connection pool, one rate budget) per process. */
+export default fp<{ tuning?: HubSpotTuning }>(async function hubspot (fastify, { tuning }) {
+  const { hubspot: config } = fastify.config
+  const client = createHubSpotClient({
+    baseUrl: config.baseUrl,
+    accessToken: config.accessToken,
+    timeoutMs: config.timeoutMs,
+    maxRetries: config.maxRetries,
+    requestsPer10s: config.requestsPer10s,
+    logger: fastify.log.child({ component: 'hubspot' }),
+    ...tuning
+  })
+  fastify.decorate('hubspot', client)
+  fastify.addHook('onClose', () => client.close())
+}, { name: 'hubspot', dependencies: ['config'] })

@@ -1,0 +1,74 @@
+import fp from 'fastify-plugin'
+import { createSyncEvents, type SyncEvents } from './events.ts'
+import { runAsLeader } from './leader.ts'
+import { DEFAULT_SYNC_OPTIONS, runSyncWorker, type SyncWorkerOptions } from './worker.ts'
+import { queueStats } from './queue-table.ts'
+import { countFailedRequests } from '../contacts/requests-table.ts'
+import type { HubSpotError } from '../hubspot/errors.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    syncEvents: SyncEvents
+  }
+}
+
+export interface SyncPluginOptions {
+  tuning?: Partial<SyncWorkerOptions>
+  /** How often a follower replica tries to become the sync leader. */
+  leaderCheckMs?: number
+}
+
+const PAUSE_STATES = { auth: 'unauthorized', scopes: 'forbidden' } as const
+
+/**
+ * The background sync: one leader across all replicas runs the worker; every replica
+ * takes contacts in and wakes the leader. /health's queue and HubSpot fields come from here.
+ */
+export default fp<SyncPluginOptions>(async function sync (fastify, options) {
+  const log = fastify.log.child({ component: 'sync' })
+  const onError = (error: unknown) => log.error({ err: error }, 'sync plumbing error')
+  // The embedded database is one process's own: no other replica to notify or to elect a leader among
+  const shared = fastify.config.databaseUrl !== undefined
+  const events = await createSyncEvents(shared ? fastify.sql : undefined, onError)
+  fastify.decorate('syncEvents', events)
+
+  let pausedBy: HubSpotError | undefined
+  fastify.healthSources.hubspot = () => {
+    const state = fastify.hubspot.getState()
+    return {
+      configured: state.configured,
+      state: pausedBy ? PAUSE_STATES[pausedBy.kind as 'auth' | 'scopes'] ?? state.state : state.state,
+      lastSuccessAt: state.lastSuccessAt?.toISOString() ?? null,
+      lastError: state.lastError ? `${state.lastError.at.toISOString()} ${state.lastError.kind}: ${state.lastError.message}` : null
+    }
+  }
+  fastify.healthSources.queue = async () => {
+    const [stats, failed] = await Promise.all([queueStats(fastify.sql), countFailedRequests(fastify.sql)])
+    return { ...stats, failed }
+  }
+
+  const stop = new AbortController()
+  let leaderLoop: Promise<void> | undefined
+  const work = (leadership: AbortSignal) => runSyncWorker({
+    sql: fastify.sql,
+    hubspot: fastify.hubspot,
+    events,
+    log,
+    onPause: (error) => { pausedBy = error },
+    options: { ...DEFAULT_SYNC_OPTIONS, ...options.tuning }
+  }, leadership)
+  fastify.addHook('onReady', async () => {
+    leaderLoop = shared
+      ? runAsLeader(fastify.sql, stop.signal, { checkIntervalMs: options.leaderCheckMs ?? 2000, onError }, (leadership) => {
+        log.info({}, 'this instance leads the sync')
+        return work(leadership)
+      })
+      : work(stop.signal)
+  })
+  // Before the database closes: the worker finishes or gives back its batch
+  fastify.addHook('preClose', async () => {
+    stop.abort()
+    await leaderLoop
+    await events.close()
+  })
+}, { name: 'sync', dependencies: ['config', 'database', 'health', 'hubspot'] })

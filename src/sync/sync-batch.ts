@@ -1,0 +1,109 @@
+import type { Sql } from '../db/client.ts'
+import { HubSpotError } from '../hubspot/errors.ts'
+import { recordContacts } from '../contacts/contacts-table.ts'
+import { settleRequests } from '../contacts/requests-table.ts'
+import { finishEntries, releaseEntries, retryEntriesLater, type QueueEntry } from './queue-table.ts'
+import type { PropertyValue } from '../contacts/normalize.ts'
+import type { HubSpotClient } from '../hubspot/client.ts'
+
+/** What the sync needs of HubSpot: batch upsert keyed by email, one outcome per input. */
+export type ContactUpserter = Pick<HubSpotClient, 'upsertByEmail'>
+
+/** How one entry's sync ended. */
+type EntryOutcome = { hubspotId: string, created: boolean } | { error: string }
+
+export interface BatchResult {
+  synced: number
+  failed: number
+  retried: number
+  /** Set when HubSpot refused the token or its scopes: the sync must pause. */
+  paused?: HubSpotError
+}
+
+export interface SyncBatchDeps {
+  sql: Sql
+  hubspot: ContactUpserter
+  /** Persisted backoff of an entry after a transient failure, by its attempt count. */
+  retryDelayMs: (attempts: number) => number
+  onSettled: (emails: string[]) => void
+}
+
+/** HubSpot sends back strings: that is what the mirror keeps. */
+function asHubSpotStrings (properties: Record<string, PropertyValue>): Record<string, string> {
+  return Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, value === null ? '' : String(value)]))
+}
+
+/**
+ * Upserts one claimed batch and records every outcome. A whole-batch 400 is narrowed
+ * down by halving, so one bad input fails alone and the others sync.
+ */
+export async function syncBatch (deps: SyncBatchDeps, entries: QueueEntry[]): Promise<BatchResult> {
+  const result: BatchResult = { synced: 0, failed: 0, retried: 0 }
+
+  async function settle (outcomes: Array<{ entry: QueueEntry, outcome: EntryOutcome }>) {
+    await deps.sql.begin(async (tx) => {
+      await settleRequests(tx, outcomes.map(({ entry, outcome }) => ({
+        email: entry.email,
+        claimedSeq: entry.claimedSeq,
+        attempts: entry.attempts,
+        status: 'error' in outcome ? 'failed' : 'synced',
+        hubspotId: 'error' in outcome ? null : outcome.hubspotId,
+        created: 'error' in outcome ? null : outcome.created,
+        error: 'error' in outcome ? outcome.error : null
+      })))
+      await recordContacts(tx, outcomes.flatMap(({ entry, outcome }) => 'error' in outcome
+        ? []
+        : [{ email: entry.email, hubspotId: outcome.hubspotId, properties: { ...asHubSpotStrings(entry.properties), email: entry.email } }]), 'sync')
+      await finishEntries(tx, outcomes.map(({ entry }) => entry))
+    })
+    for (const { outcome } of outcomes) {
+      if ('error' in outcome) result.failed++
+      else result.synced++
+    }
+    deps.onSettled(outcomes.map(({ entry }) => entry.email))
+  }
+
+  async function upsert (part: QueueEntry[]): Promise<void> {
+    if (result.paused) {
+      await releaseEntries(deps.sql, part.map((e) => e.email))
+      return
+    }
+    try {
+      const outcomes = await deps.hubspot.upsertByEmail(part.map((e) => ({ email: e.email, properties: e.properties })))
+      const settled: Array<{ entry: QueueEntry, outcome: EntryOutcome }> = []
+      const transient: QueueEntry[] = []
+      part.forEach((entry, index) => {
+        const outcome = outcomes[index]
+        if (outcome.ok) settled.push({ entry, outcome })
+        else if (outcome.error.retryable) transient.push(entry)
+        else settled.push({ entry, outcome: { error: outcome.error.message } })
+      })
+      await settle(settled)
+      if (transient.length > 0) await retryLater(transient, new Error('HubSpot could not upsert these inputs this time'))
+    } catch (error) {
+      const kind = error instanceof HubSpotError ? error.kind : undefined
+      if ((kind === 'validation' || kind === 'conflict') && part.length > 1) {
+        const middle = Math.ceil(part.length / 2)
+        await upsert(part.slice(0, middle))
+        await upsert(part.slice(middle))
+      } else if (kind === 'validation' || kind === 'conflict' || kind === 'not_found') {
+        await settle([{ entry: part[0], outcome: { error: (error as Error).message } }])
+      } else if (kind === 'auth' || kind === 'scopes') {
+        result.paused = error as HubSpotError
+        await releaseEntries(deps.sql, part.map((e) => e.email), (error as Error).message)
+      } else {
+        // Unavailable, rate-limited past the adapter's retries, or unexpected: wait and try again, never drop
+        await retryLater(part, error as Error)
+      }
+    }
+  }
+
+  async function retryLater (part: QueueEntry[], error: Error & { retryAfterMs?: number }) {
+    const waitMs = Math.max(deps.retryDelayMs(part[0].attempts), error.retryAfterMs ?? 0)
+    await retryEntriesLater(deps.sql, part.map((e) => e.email), waitMs, error.message)
+    result.retried += part.length
+  }
+
+  await upsert(entries)
+  return result
+}

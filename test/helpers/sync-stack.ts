@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { FastifyInstance } from 'fastify'
+import { request } from 'undici'
+import { buildApp, type AppOptions } from '../../src/app.ts'
+import { startHubSpotSimulator, type HubSpotSimulator, type HubSpotSimulatorOptions } from '../../src/simulator/simulator.ts'
+import { testEnv } from './database.ts'
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+export const SIMULATOR_TOKEN = 'pat-test-token-0123456789'
+const specUrl = new URL('../../../shared/hubspot-openapi/contacts-v3.json', import.meta.url)
+/** HubSpot's OpenAPI document, when ../shared is beside the project. */
+export const OPENAPI_SPEC = existsSync(specUrl) ? fileURLToPath(specUrl) : undefined
+
+export async function startSimulator (t: Teardown, options: Partial<HubSpotSimulatorOptions> = {}): Promise<HubSpotSimulator> {
+  const simulator = await startHubSpotSimulator({ accessToken: SIMULATOR_TOKEN, openApiSpecPath: OPENAPI_SPEC, ...options })
+  t.teardown(() => simulator.close())
+  return simulator
+}
+
+export interface SyncStack {
+  app: FastifyInstance
+  simulator: HubSpotSimulator
+  baseUrl: string
+  post: (body: unknown, headers?: Record<string, string>) => Promise<{ statusCode: number, body: any, headers: Record<string, unknown> }>
+  get: (path: string) => Promise<{ statusCode: number, body: any }>
+}
+
+/** The service listening on a loopback port, its HubSpot a simulator, its database the test's own. */
+export async function startSyncStack (t: Teardown, options: {
+  env?: Record<string, string | undefined>
+  simulator?: Partial<HubSpotSimulatorOptions>
+  app?: Omit<AppOptions, 'env'>
+} = {}): Promise<SyncStack> {
+  const simulator = await startSimulator(t, options.simulator)
+  const app = await buildApp({
+    logger: false,
+    ...options.app,
+    sync: { leaderCheckMs: 200, ...options.app?.sync, tuning: { retryBaseMs: 200, retryMaxMs: 2000, ...options.app?.sync?.tuning } },
+    hubspotTuning: { retryBaseDelayMs: 50, retryMaxDelayMs: 500, ...options.app?.hubspotTuning },
+    env: await testEnv(t, { HUBSPOT_BASE_URL: simulator.url, HUBSPOT_ACCESS_TOKEN: SIMULATOR_TOKEN, ...options.env })
+  })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const baseUrl = `http://127.0.0.1:${port}`
+  return {
+    app,
+    simulator,
+    baseUrl,
+    async post (body, headers = {}) {
+      const response = await request(`${baseUrl}/v1/contacts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body)
+      })
+      return { statusCode: response.statusCode, body: await response.body.json(), headers: response.headers }
+    },
+    async get (path) {
+      const response = await request(`${baseUrl}${path}`)
+      return { statusCode: response.statusCode, body: await response.body.json() }
+    }
+  }
+}
+
+/** Polls until check() is true; fails the wait after timeoutMs. */
+export async function eventually (check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+  const started = Date.now()
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return Date.now() - started
+}
+
+/** Runs tasks with at most `concurrency` at a time. */
+export async function inParallel<T> (items: T[], concurrency: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) {
+      const index = next++
+      await task(items[index], index)
+    }
+  }))
+}
