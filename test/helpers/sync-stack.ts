@@ -31,15 +31,18 @@ export interface SyncStack {
 export async function startSyncStack (t: Teardown, options: {
   env?: Record<string, string | undefined>
   simulator?: Partial<HubSpotSimulatorOptions>
+  /** Where the service finds HubSpot, when not the simulator itself (a proxy in front of it, say). */
+  hubspotUrl?: (simulator: HubSpotSimulator) => Promise<string>
   app?: Omit<AppOptions, 'env'>
 } = {}): Promise<SyncStack> {
   const simulator = await startSimulator(t, options.simulator)
+  const hubspotUrl = options.hubspotUrl ? await options.hubspotUrl(simulator) : simulator.url
   const app = await buildApp({
     logger: false,
     ...options.app,
     sync: { leaderCheckMs: 200, ...options.app?.sync, tuning: { retryBaseMs: 200, retryMaxMs: 2000, ...options.app?.sync?.tuning } },
     hubspotTuning: { retryBaseDelayMs: 50, retryMaxDelayMs: 500, ...options.app?.hubspotTuning },
-    env: await testEnv(t, { HUBSPOT_BASE_URL: simulator.url, HUBSPOT_ACCESS_TOKEN: SIMULATOR_TOKEN, ...options.env })
+    env: await testEnv(t, { HUBSPOT_BASE_URL: hubspotUrl, HUBSPOT_ACCESS_TOKEN: SIMULATOR_TOKEN, ...options.env })
   })
   t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
