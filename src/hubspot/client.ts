@@ -225,7 +225,8 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
 
     async close () {
       budget.close()
-      await ownAgent?.close()
+      // A request still out (HubSpot hanging) must not hold the shutdown: whoever sent it has given up on it
+      await ownAgent?.destroy()
     }
   }
 }

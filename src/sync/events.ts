@@ -13,7 +13,9 @@ export interface SyncEvents {
   /** Requests of these emails were settled (synced or failed). */
   settled: (emails: string[]) => void
   onSettled: (listener: (emails: string[] | 'all') => void) => () => void
+  /** Stops the events; waiters are told so they can answer now. */
   close: () => Promise<void>
+  onClose: (listener: () => void) => () => void
 }
 
 const QUEUED_CHANNEL = 'contact_sync_queued'
@@ -70,7 +72,12 @@ export async function createSyncEvents (sql: Sql | undefined, onError: (error: u
       local.on('settled', listener)
       return () => { local.off('settled', listener) }
     },
+    onClose (listener) {
+      local.on('close', listener)
+      return () => { local.off('close', listener) }
+    },
     async close () {
+      local.emit('close')
       clearTimeout(queuedNotifyTimer)
       await Promise.all(unlisteners.map((unlisten) => unlisten().catch(onError)))
     }

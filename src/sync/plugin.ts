@@ -67,8 +67,8 @@ export default fp<SyncPluginOptions>(async function sync (fastify, options) {
   })
   // Before the database closes: the worker finishes or gives back its batch
   fastify.addHook('preClose', async () => {
+    await events.close()
     stop.abort()
     await leaderLoop
-    await events.close()
   })
 }, { name: 'sync', dependencies: ['config', 'database', 'health', 'hubspot'] })

@@ -80,3 +80,32 @@ test('two processes on one database: one syncs at a time; kill it and the other 
   t.pass(`taken over and synced ${Date.now() - killedAt} ms after the kill (${tookOver} ms of waiting)`)
   t.equal(new Set(simulator.contacts().map((c) => c.properties.email)).size, 70, 'none twice')
 })
+
+test('SIGTERM while a batch hangs at HubSpot: readiness 503 at once, exit 0 within 10 s, the batch given back and synced after the restart', async (t) => {
+  const simulator = await startSimulator(t)
+  const database = usingRealPostgres ? { DATABASE_URL: await freshDatabaseUrl(t) } : { DATA_DIR: await temporaryDirectory(t) }
+  const env = { ...database, HUBSPOT_BASE_URL: simulator.url, HUBSPOT_ACCESS_TOKEN: SIMULATOR_TOKEN, LOG_LEVEL: 'warn' }
+  const first = await startServer({ env })
+  t.teardown(() => { first.child.kill('SIGKILL') })
+  await waitForStatus(`${first.baseUrl}/health/ready`, 200, 10_000)
+
+  simulator.setFaults({ failure: { mode: 'hang' } })
+  for (let i = 0; i < 20; i++) t.equal(await postContact(first, `drain${i}@example.com`), 202)
+  await eventually(() => (simulator.stats().requestsByRoute[UPSERT_ROUTE] ?? 0) > 0, 10_000, 'a batch hangs at HubSpot')
+
+  const stopStarted = Date.now()
+  first.child.kill('SIGTERM')
+  const readiness = await request(`${first.baseUrl}/health/ready`).then((r) => r.statusCode, () => 'refused')
+  t.not(readiness, 200, `readiness right after SIGTERM: ${readiness}`)
+  const { code } = await first.exited
+  const stopTook = Date.now() - stopStarted
+  t.equal(code, 0, 'exit 0')
+  t.ok(stopTook < 10_000, `stopped in ${stopTook} ms`)
+
+  simulator.clearFaults()
+  const second = await startServer({ env })
+  t.teardown(() => { second.child.kill('SIGKILL') })
+  await waitForStatus(`${second.baseUrl}/health/ready`, 200, 10_000)
+  const syncedIn = await eventually(() => simulator.contacts().length === 20, 15_000, 'the given-back batch syncs after the restart')
+  t.pass(`synced ${syncedIn} ms after the restart`)
+})
