@@ -37,6 +37,8 @@ export async function runAsLeader (sql: Sql, stop: AbortSignal, options: LeaderO
         const leadership = new AbortController()
         const abortOnStop = () => leadership.abort()
         stop.addEventListener('abort', abortOnStop)
+        // Stopped while the lock was being taken: lead not at all
+        if (stop.aborted) leadership.abort()
         const heldConnection = connection
         const heartbeat = (async () => {
           while (!leadership.signal.aborted) {
