@@ -67,6 +67,8 @@ export async function buildApp (options: AppOptions = {}): Promise<FastifyInstan
   })
   // Only JSON bodies: anything else is a 415
   app.removeContentTypeParser('text/plain')
+  // The id in every log line of the request, handed back so a caller or NGINX can quote it
+  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
   await app.register(config, { env: options.env })
   await app.register(database)
   await app.register(health)

@@ -150,3 +150,14 @@ test('a pending contact is found with syncStatus pending and its queued values',
   t.match(found.body, { email: 'pending@example.com', hubspotId: null, syncStatus: 'pending', properties: { firstname: 'Pen', lastname: 'Ding' } })
   t.equal(stack.simulator.stats().searchCalls, 0)
 })
+
+test('a missing scope pauses the sync with /health saying forbidden, until the scope is granted', async (t) => {
+  const stack = await startSyncStack(t)
+  stack.simulator.setScopes(['crm.objects.contacts.read'])
+  t.equal((await stack.post({ email: 'scoped@example.com' })).statusCode, 202)
+  await eventually(async () => (await stack.get('/health')).body.hubspot.state === 'forbidden', 10_000, '/health reports forbidden')
+  t.equal(stack.simulator.contacts().length, 0)
+  stack.simulator.setScopes(['crm.objects.contacts.read', 'crm.objects.contacts.write'])
+  await eventually(() => stack.simulator.contacts().length === 1, 30_000, 'synced once the scope is granted')
+  t.equal((await stack.get('/v1/contacts/requests/' + (await stack.post({ email: 'scoped@example.com' }, { prefer: 'wait=10' })).body.id)).body.status, 'synced')
+})
