@@ -3,6 +3,7 @@ import { request } from 'undici'
 import { freshDatabaseUrl, temporaryDirectory, usingRealPostgres } from '../helpers/database.ts'
 import { startServer, waitForStatus, type ServerProcess } from '../helpers/process.ts'
 import { SIMULATOR_TOKEN, eventually, inParallel, startSimulator } from '../helpers/sync-stack.ts'
+import type { HubSpotSimulator } from '../../src/simulator/simulator.ts'
 
 const UPSERT_ROUTE = 'POST /crm/v3/objects/contacts/batch/upsert'
 
@@ -16,14 +17,25 @@ async function postContact (server: ServerProcess, email: string): Promise<numbe
   return response.statusCode
 }
 
+/** The service as a real process, ready, with its HubSpot the simulator; killed when the test ends. */
+async function startReadyServer (t: Parameters<typeof startSimulator>[0], env: Record<string, string | undefined>): Promise<ServerProcess> {
+  const server = await startServer({ env })
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  await waitForStatus(`${server.baseUrl}/health/ready`, 200, 10_000)
+  return server
+}
+
+/** A database both starts of one test share: a fresh one on the real server, or an embedded one in a temporary directory. */
+async function processEnv (t: Parameters<typeof startSimulator>[0], simulator: HubSpotSimulator): Promise<Record<string, string | undefined>> {
+  const database = usingRealPostgres ? { DATABASE_URL: await freshDatabaseUrl(t) } : { DATA_DIR: await temporaryDirectory(t) }
+  return { ...database, HUBSPOT_BASE_URL: simulator.url, HUBSPOT_ACCESS_TOKEN: SIMULATOR_TOKEN, LOG_LEVEL: 'warn' }
+}
+
 test('killed with SIGKILL in the middle of a sync and started again: every contact syncs, none as two contacts', async (t) => {
   const simulator = await startSimulator(t)
-  const database = usingRealPostgres ? { DATABASE_URL: await freshDatabaseUrl(t) } : { DATA_DIR: await temporaryDirectory(t) }
-  const env = { ...database, HUBSPOT_BASE_URL: simulator.url, HUBSPOT_ACCESS_TOKEN: SIMULATOR_TOKEN, LOG_LEVEL: 'warn' }
+  const env = await processEnv(t, simulator)
 
-  const first = await startServer({ env })
-  t.teardown(() => { first.child.kill('SIGKILL') })
-  await waitForStatus(`${first.baseUrl}/health/ready`, 200, 10_000)
+  const first = await startReadyServer(t, env)
   // HubSpot slow enough that a batch is surely out when the process dies
   simulator.setFaults({ latencyMs: 2000 })
   const emails = Array.from({ length: 250 }, (_, i) => `killed${i}@example.com`)
@@ -37,9 +49,7 @@ test('killed with SIGKILL in the middle of a sync and started again: every conta
   t.ok(landedAfterDeath > 0, `${landedAfterDeath} of 250 contacts landed from the batches the dead process had sent`)
 
   simulator.clearFaults()
-  const second = await startServer({ env })
-  t.teardown(() => { second.child.kill('SIGKILL') })
-  await waitForStatus(`${second.baseUrl}/health/ready`, 200, 10_000)
+  const second = await startReadyServer(t, env)
   const syncedIn = await eventually(() => simulator.contacts().length === 250, 30_000, 'every contact syncs after the restart')
   t.pass(`all 250 in HubSpot ${syncedIn} ms after the restart was ready`)
   const inHubSpot = simulator.contacts().map((c) => c.properties.email)
@@ -83,11 +93,8 @@ test('two processes on one database: one syncs at a time; kill it and the other 
 
 test('SIGTERM while a batch hangs at HubSpot: readiness 503 at once, exit 0 within 10 s, the batch given back and synced after the restart', async (t) => {
   const simulator = await startSimulator(t)
-  const database = usingRealPostgres ? { DATABASE_URL: await freshDatabaseUrl(t) } : { DATA_DIR: await temporaryDirectory(t) }
-  const env = { ...database, HUBSPOT_BASE_URL: simulator.url, HUBSPOT_ACCESS_TOKEN: SIMULATOR_TOKEN, LOG_LEVEL: 'warn' }
-  const first = await startServer({ env })
-  t.teardown(() => { first.child.kill('SIGKILL') })
-  await waitForStatus(`${first.baseUrl}/health/ready`, 200, 10_000)
+  const env = await processEnv(t, simulator)
+  const first = await startReadyServer(t, env)
 
   simulator.setFaults({ failure: { mode: 'hang' } })
   for (let i = 0; i < 20; i++) t.equal(await postContact(first, `drain${i}@example.com`), 202)
@@ -103,9 +110,7 @@ test('SIGTERM while a batch hangs at HubSpot: readiness 503 at once, exit 0 with
   t.ok(stopTook < 10_000, `stopped in ${stopTook} ms`)
 
   simulator.clearFaults()
-  const second = await startServer({ env })
-  t.teardown(() => { second.child.kill('SIGKILL') })
-  await waitForStatus(`${second.baseUrl}/health/ready`, 200, 10_000)
+  await startReadyServer(t, env)
   const syncedIn = await eventually(() => simulator.contacts().length === 20, 15_000, 'the given-back batch syncs after the restart')
   t.pass(`synced ${syncedIn} ms after the restart`)
 })
