@@ -51,11 +51,3 @@ test('readiness answers 503 within 1 s when the database accepts connections and
 
   await proxy.setMode('forward')
 })
-
-test('readiness turns 503 as soon as the app starts closing', async (t) => {
-  const app = await buildTestApp(t)
-  const closing = app.close()
-  const response = await app.inject('/health/ready')
-  t.equal(response.statusCode, 503)
-  await closing
-})
