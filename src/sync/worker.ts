@@ -107,13 +107,16 @@ export async function runSyncWorker (deps: SyncWorkerDeps, leadership: AbortSign
 
   // Lanes decide and claim one at a time, so two lanes never split one full batch
   let claimTurn = Promise.resolve()
+  let lastDue = 0
   function claimNext (): Promise<QueueEntry[] | { waitMs: number, idle: boolean }> {
     const turn = claimTurn.then(async () => {
       const backlog = await dueBacklog(sql, options.batchSize)
       if (backlog.due === 0) return { waitMs: options.idlePollMs, idle: true }
-      // A partial batch waits out the linger, and goes only when no other batch is out:
-      // extra lanes are for a backlog of full batches
-      if (backlog.due < options.batchSize && (backlog.oldestMs < options.lingerMs || claimed.size > 0)) {
+      // A partial batch waits out the linger, longer (up to 4 lingers) while contacts keep
+      // arriving, and goes only when no other batch is out: extra lanes are for a backlog of full batches
+      const stillFilling = backlog.due > lastDue && backlog.oldestMs < 4 * options.lingerMs
+      lastDue = backlog.due
+      if (backlog.due < options.batchSize && (backlog.oldestMs < options.lingerMs || stillFilling || claimed.size > 0)) {
         return { waitMs: Math.max(10, options.lingerMs - backlog.oldestMs), idle: false }
       }
       const entries = await claimEntries(sql, options.batchSize, options.leaseMs)

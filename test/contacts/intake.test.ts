@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { buildTestApp } from '../helpers/app.ts'
-import { freshDatabaseUrl } from '../helpers/database.ts'
+import { NEEDS_REAL_POSTGRES, freshDatabaseUrl, usingRealPostgres } from '../helpers/database.ts'
 import { startTcpProxy } from '../helpers/tcp-proxy.ts'
 import { eventually } from '../helpers/sync-stack.ts'
 
@@ -101,7 +101,7 @@ test('with API_KEYS set, /v1 and /api need a valid bearer key; health stays open
   t.equal((await app.inject('/health/ready')).statusCode, 200)
 })
 
-test('the database unreachable: 503 with Retry-After within 2 s, and nothing acknowledged', async (t) => {
+test('the database unreachable: 503 with Retry-After within 2 s, and nothing acknowledged', { skip: usingRealPostgres ? false : NEEDS_REAL_POSTGRES }, async (t) => {
   const target = new URL(await freshDatabaseUrl(t))
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
   t.teardown(() => proxy.close())

@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { buildTestApp } from '../helpers/app.ts'
-import { freshDatabaseUrl } from '../helpers/database.ts'
+import { NEEDS_REAL_POSTGRES, freshDatabaseUrl, usingRealPostgres } from '../helpers/database.ts'
 import { startTcpProxy } from '../helpers/tcp-proxy.ts'
 
 test('liveness answers while the process runs', async (t) => {
@@ -32,7 +32,7 @@ test('/health reports the contract shape', async (t) => {
   t.same(Object.keys(body.queue).sort(), ['failed', 'oldestPendingSeconds', 'pending'])
 })
 
-test('readiness answers 503 within 1 s when the database accepts connections and never answers', async (t) => {
+test('readiness answers 503 within 1 s when the database accepts connections and never answers', { skip: usingRealPostgres ? false : NEEDS_REAL_POSTGRES }, async (t) => {
   const target = new URL(await freshDatabaseUrl(t))
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
   t.teardown(() => proxy.close())

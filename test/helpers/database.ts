@@ -9,6 +9,8 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 
 /** Tests run against DATABASE_URL when it is set, and against the embedded PGlite otherwise. */
 export const usingRealPostgres = Boolean(process.env.DATABASE_URL)
+/** Skip reason of tests that make the database hang: the embedded one lives in the process, only a server across a socket can. */
+export const NEEDS_REAL_POSTGRES = 'needs DATABASE_URL: a hanging database is a TCP proxy in front of a real server'
 
 export async function temporaryDirectory (t: Teardown, prefix = 'contact-sync-'): Promise<string> {
   const directory = await mkdtemp(join(tmpdir(), prefix))
