@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Smoke test of a running contact-sync, through nginx or straight at one color:
+#   1. GET /health                      -> 200, status ready
+#   2. POST /v1/contacts, Prefer: wait  -> 200 synced (stored, and upserted into HubSpot)
+#   3. GET /v1/contacts?email=          -> 200 with that email
+# Exits non-zero on the first failure, saying which step failed and what came back.
+# Self-contained (needs bash and curl), so it can be copied to and run from any machine.
+#
+#   deploy/smoke.sh [BASE_URL]          BASE_URL default https://127.0.0.1 (SMOKE_URL)
+#
+# API key: SMOKE_API_KEY, else the first key of API_KEYS in ENV_FILE (default .env next to deploy/).
+# SMOKE_INSECURE=1 accepts a certificate that does not match (default 1 for 127.0.0.1/localhost only).
+# SMOKE_EMAIL: the contact to upsert (default smoke+<time>@example.com; it really lands in HubSpot).
+# SMOKE_WAIT: seconds for "Prefer: wait" (default 10).
+set -euo pipefail
+
+BASE_URL=${1:-${SMOKE_URL:-https://127.0.0.1}}
+BASE_URL=${BASE_URL%/}
+ENV_FILE=${ENV_FILE:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/.env}
+SMOKE_WAIT=${SMOKE_WAIT:-10}
+SMOKE_EMAIL=${SMOKE_EMAIL:-smoke+$(date +%s)-$$@example.com}
+case "$BASE_URL" in
+  https://127.0.0.1* | https://localhost* | https://\[::1\]*) SMOKE_INSECURE=${SMOKE_INSECURE:-1} ;;
+  *) SMOKE_INSECURE=${SMOKE_INSECURE:-0} ;;
+esac
+
+fail () { printf 'SMOKE FAILED: %s\n' "$*" >&2; exit 1; }
+pass () { printf 'ok   %s\n' "$*"; }
+
+command -v curl >/dev/null 2>&1 || fail "curl is missing"
+
+api_key=${SMOKE_API_KEY:-}
+if [ -z "$api_key" ] && [ -r "$ENV_FILE" ]; then
+  api_key=$(sed -nE 's/^[[:space:]]*API_KEYS[[:space:]]*=[[:space:]]*(.*)$/\1/p' "$ENV_FILE" | tail -n 1)
+  api_key=${api_key%$'\r'}
+  api_key=${api_key#[\"\']}
+  api_key=${api_key%[\"\']}
+  api_key=${api_key%%,*}
+  api_key=${api_key//[[:space:]]/}
+fi
+[ -n "$api_key" ] || fail "no API key: set SMOKE_API_KEY or API_KEYS in $ENV_FILE"
+
+# request METHOD PATH [BODY] [EXTRA_HEADER]: sets CODE and BODY. The key reaches curl on stdin.
+request () {
+  local method=$1 path=$2 body=${3:-} extra=${4:-} out key
+  local -a args=(-sS --stderr - --max-time $((SMOKE_WAIT + 10)) -X "$method" -w '\n%{http_code}' -H 'Accept: application/json')
+  [ "$SMOKE_INSECURE" = 1 ] && args+=(-k)
+  [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  [ -n "$extra" ] && args+=(-H "$extra")
+  key=${api_key//\\/\\\\}
+  out=$(printf 'header = "Authorization: Bearer %s"\n' "${key//\"/\\\"}" | curl --config - "${args[@]}" "$BASE_URL$path") || true
+  CODE=${out##*$'\n'}
+  BODY=${out%$'\n'*}
+  [ "$BODY" != "$out" ] || BODY=''
+}
+field () { sed -nE "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"?([^\",}]*)\"?.*/\\1/p" <<<"$BODY" | head -n 1; }
+answer () { if [ "$CODE" = 000 ]; then echo "no answer: $BODY"; else echo "HTTP $CODE ${BODY:0:300}"; fi; }
+
+printf 'smoke test of %s\n' "$BASE_URL"
+
+request GET /health
+[ "$CODE" = 200 ] || fail "GET /health: expected 200, got $(answer)"
+[ "$(field status)" = ready ] || fail "GET /health: status is not ready: $(answer)"
+pass "GET /health: ready, color $(field color), version $(field version), hubspot $(field state)"
+
+request POST /v1/contacts "{\"email\":\"$SMOKE_EMAIL\",\"properties\":{\"firstname\":\"Smoke\",\"lastname\":\"Test\"}}" "Prefer: wait=$SMOKE_WAIT"
+case "$CODE" in
+  200) [ "$(field status)" = synced ] || fail "POST /v1/contacts: 200 but not synced: $(answer)" ;;
+  202) fail "POST /v1/contacts: stored but not synced to HubSpot within ${SMOKE_WAIT}s (queue backed up or HubSpot unreachable? see GET /health): $(answer)" ;;
+  *) fail "POST /v1/contacts: expected 200 synced, got $(answer)" ;;
+esac
+pass "POST /v1/contacts (Prefer: wait=$SMOKE_WAIT): $SMOKE_EMAIL synced, HubSpot id $(field hubspotId)"
+
+request GET "/v1/contacts?email=$(sed 's/+/%2B/g; s/@/%40/g' <<<"$SMOKE_EMAIL")"
+[ "$CODE" = 200 ] || fail "GET /v1/contacts?email=$SMOKE_EMAIL: expected 200, got $(answer)"
+[ "$(field email)" = "$SMOKE_EMAIL" ] || fail "GET /v1/contacts?email=$SMOKE_EMAIL: another email came back: $(answer)"
+pass "GET /v1/contacts?email=$SMOKE_EMAIL: found, sync status $(field syncStatus)"
+
+printf 'smoke test passed\n'

@@ -1,0 +1,240 @@
+// A blue/green stack without Docker for test/deploy: the repository's nginx configuration run by
+// a real nginx on loopback ports, two `node src/server.ts` processes as blue and green on one
+// fresh PostgreSQL database, an in-process HubSpot simulator, and deploy/deploy.sh,
+// deploy/rollback.sh driving them through their hooks (test/deploy/helpers/color-process.sh).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Agent, request } from 'undici'
+import type { Test } from 'tap'
+import { startHubSpotSimulator, type HubSpotSimulator } from '../../../src/simulator/simulator.ts'
+import { freshDatabaseUrl, temporaryDirectory } from '../../helpers/database.ts'
+import { freePort } from '../../helpers/process.ts'
+
+export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+export const DEPLOY_DIR = join(REPO_ROOT, 'deploy')
+export const COLOR_PROCESS = join(REPO_ROOT, 'test/deploy/helpers/color-process.sh')
+export const API_KEY = 'deploy-test-key-0123456789'
+export const SIMULATOR_TOKEN = 'pat-na1-deploy-test-0123456789abcdef'
+
+export type Color = 'blue' | 'green'
+
+function onPath (command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
+}
+
+/** Debian puts nginx in /usr/sbin, which a non-root PATH may lack. */
+export const NGINX = onPath('nginx') ? 'nginx' : existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined
+
+/** Why a stack cannot be built here, or undefined when it can. */
+export function missingForStack (): string | undefined {
+  if (!process.env.DATABASE_URL) return 'needs DATABASE_URL: two service processes must share one real PostgreSQL (the embedded PGlite is one process\'s own)'
+  if (NGINX === undefined) return 'needs nginx (apt-get install -y nginx-light; .ci/run installs it)'
+  for (const tool of ['curl', 'openssl', 'bash']) {
+    if (!onPath(tool)) return `needs ${tool} on PATH`
+  }
+  return undefined
+}
+
+/** The child processes this environment gives: node 24 first on PATH, no service settings. */
+export function baseEnv (): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const name of ['HOME', 'LANG', 'TMPDIR']) if (process.env[name] !== undefined) env[name] = process.env[name]!
+  env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`
+  return env
+}
+
+export interface ScriptResult { code: number | null, output: string, ms: number }
+
+/** Runs a deploy script asynchronously (the event loop keeps serving the load meanwhile). */
+export function runScript (script: string, args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<ScriptResult> {
+  const started = Date.now()
+  return new Promise((resolve) => {
+    const child = spawn('bash', [join(DEPLOY_DIR, script), ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs })
+    let output = ''
+    child.stdout.on('data', (chunk) => { output += chunk })
+    child.stderr.on('data', (chunk) => { output += chunk })
+    child.on('close', (code) => resolve({ code, output, ms: Date.now() - started }))
+  })
+}
+
+export interface Stack {
+  dir: string
+  databaseUrl: string
+  simulator: HubSpotSimulator
+  ports: Record<Color, number>
+  httpsUrl: string
+  httpUrl: string
+  upstreamFile: string
+  /** The environment deploy.sh / rollback.sh / color-process.sh run with. */
+  env: Record<string, string>
+  agent: Agent
+  startColor: (color: Color) => Promise<void>
+  colorRunning: (color: Color) => boolean
+  writeColorEnv: (color: Color, overrides?: Record<string, string>) => Promise<void>
+  nginxOutput: () => string
+  colorLog: (color: Color) => Promise<string>
+}
+
+async function waitFor (what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await probe().catch(() => false)) return
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+export async function getStatus (agent: Agent, url: string): Promise<{ status: number, body: string }> {
+  const response = await request(url, { dispatcher: agent, headersTimeout: 5000, bodyTimeout: 5000 })
+  return { status: response.statusCode, body: await response.body.text() }
+}
+
+/**
+ * Builds the stack with blue running and active. Everything is torn down with the test:
+ * the colors get SIGTERM by pid, nginx SIGQUIT, the database is dropped.
+ */
+export async function startStack (t: Test): Promise<Stack> {
+  const dir = await temporaryDirectory(t, 'contact-sync-deploy-')
+  // nginx's workers run as nobody when the tests run as root: they must reach the temp paths
+  await chmod(dir, 0o755)
+  const databaseUrl = await freshDatabaseUrl(t)
+  const simulator = await startHubSpotSimulator({ accessToken: SIMULATOR_TOKEN })
+  t.teardown(() => simulator.close())
+
+  const ports = { blue: await freePort(), green: await freePort() }
+  const httpsPort = await freePort()
+  const httpPort = await freePort()
+
+  // TLS certificate for the test's nginx
+  const certs = join(dir, 'certs')
+  await mkdir(certs)
+  const openssl = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', join(certs, 'privkey.pem'), '-out', join(certs, 'fullchain.pem'), '-days', '2',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'
+  ], { encoding: 'utf8' })
+  if (openssl.status !== 0) throw new Error(`openssl could not make a test certificate: ${openssl.stderr}`)
+
+  // The repository's nginx.conf, with only its two listen addresses moved to free loopback ports
+  const nginxDir = join(dir, 'nginx')
+  await mkdir(nginxDir)
+  const original = await readFile(join(DEPLOY_DIR, 'nginx/nginx.conf'), 'utf8')
+  const config = original
+    .replace(/^(\s*)listen 80 default_server;$/m, `$1listen 127.0.0.1:${httpPort} default_server;`)
+    .replace(/^(\s*)listen 443 ssl default_server;$/m, `$1listen 127.0.0.1:${httpsPort} ssl default_server;`)
+  if ((config.match(/listen 127\.0\.0\.1:/g) ?? []).length !== 2) throw new Error('deploy/nginx/nginx.conf no longer has "listen 80 default_server;" and "listen 443 ssl default_server;"')
+  await writeFile(join(nginxDir, 'nginx.conf'), config)
+  const upstreamFile = join(nginxDir, 'active-upstream.conf')
+
+  const colorDir = join(dir, 'colors')
+  await mkdir(colorDir)
+  const envFile = join(dir, '.env')
+  // What compose's env_file gives both colors
+  await writeFile(envFile, [
+    'NODE_ENV=production',
+    `HUBSPOT_ACCESS_TOKEN=${SIMULATOR_TOKEN}`,
+    `HUBSPOT_BASE_URL=${simulator.url}`,
+    `API_KEYS=${API_KEY},second-key`,
+    'LOG_LEVEL=warn',
+    'POSTGRES_PASSWORD=not-used-by-this-test',
+    ''
+  ].join('\n'))
+
+  const nginxArgs = ['-p', `${dir}/`, '-c', join(nginxDir, 'nginx.conf'), '-e', join(dir, 'nginx-error.log')]
+  const quoted = nginxArgs.map((arg) => `'${arg}'`).join(' ')
+  const env: Record<string, string> = {
+    ...baseEnv(),
+    ENV_FILE: envFile,
+    NGINX_UPSTREAM_FILE: upstreamFile,
+    TLS_CERT: join(certs, 'fullchain.pem'),
+    TLS_KEY: join(certs, 'privkey.pem'),
+    UPSTREAM_BLUE: `127.0.0.1:${ports.blue}`,
+    UPSTREAM_GREEN: `127.0.0.1:${ports.green}`,
+    BLUE_URL: `http://127.0.0.1:${ports.blue}`,
+    GREEN_URL: `http://127.0.0.1:${ports.green}`,
+    NGINX_URL: `https://127.0.0.1:${httpsPort}`,
+    DISK_CHECK_PATH: dir,
+    COLOR_PROCESS_DIR: colorDir,
+    COLOR_ENV_DIR: colorDir,
+    APP_BUILD_CMD: 'true',
+    APP_START_CMD: `'${COLOR_PROCESS}' start "$1"`,
+    APP_RESUME_CMD: `'${COLOR_PROCESS}' start "$1"`,
+    APP_STOP_CMD: `'${COLOR_PROCESS}' stop "$1"`,
+    APP_RUNNING_CMD: `'${COLOR_PROCESS}' running "$1"`,
+    NGINX_TEST_CMD: `${NGINX} ${quoted} -t -q`,
+    NGINX_RELOAD_CMD: `${NGINX} ${quoted} -s reload`
+  }
+
+  async function writeColorEnv (color: Color, overrides: Record<string, string> = {}): Promise<void> {
+    // What compose's `environment:` sets per color
+    const values = { HOST: '127.0.0.1', PORT: String(ports[color]), DEPLOY_COLOR: color, DATABASE_URL: databaseUrl, ...overrides }
+    await writeFile(join(colorDir, `${color}.env`), Object.entries(values).map(([key, value]) => `${key}='${value}'`).join('\n') + '\n')
+  }
+  await writeColorEnv('blue')
+  await writeColorEnv('green')
+
+  function colorRunning (color: Color): boolean {
+    return spawnSync('bash', [COLOR_PROCESS, 'running', color], { env }).status === 0
+  }
+  t.teardown(async () => {
+    for (const color of ['blue', 'green'] as const) {
+      spawnSync('bash', [COLOR_PROCESS, 'stop', color], { env, timeout: 20_000 })
+    }
+  })
+
+  const agent = new Agent({ connect: { rejectUnauthorized: false }, keepAliveTimeout: 10_000 })
+  t.teardown(() => agent.close())
+
+  async function startColor (color: Color): Promise<void> {
+    const started = spawnSync('bash', [COLOR_PROCESS, 'start', color], { env, encoding: 'utf8' })
+    if (started.status !== 0) throw new Error(`could not start ${color}: ${started.stderr}`)
+    await waitFor(`${color} did not become ready`, 30_000, async () => (await getStatus(agent, `http://127.0.0.1:${ports[color]}/health/ready`)).status === 200)
+  }
+
+  // Blue runs and is active; the initial upstream file is rendered by the switch code itself
+  await startColor('blue')
+  const rendered = spawnSync('bash', ['-c', `. '${join(DEPLOY_DIR, 'lib.sh')}' && render_upstream blue`], { env, encoding: 'utf8' })
+  if (rendered.status !== 0) throw new Error(`render_upstream failed: ${rendered.stderr}`)
+  await writeFile(upstreamFile, rendered.stdout)
+
+  // The access log goes to /dev/stdout and errors to stderr, as in the container. Node's 'pipe'
+  // is a socket, which nginx cannot open as /dev/stdout: a plain file takes both.
+  const nginxLog = join(dir, 'nginx-output.log')
+  const logFd = openSync(nginxLog, 'a')
+  const nginx: ChildProcess = spawn(NGINX!, [...nginxArgs, '-g', 'daemon off;'], { cwd: dir, stdio: ['ignore', logFd, logFd] })
+  closeSync(logFd)
+  const nginxOutput = () => [join(dir, 'nginx-error.log'), nginxLog].map((file) => existsSync(file) ? readFileSync(file, 'utf8') : '').join('')
+  const nginxExited = new Promise<void>((resolve) => nginx.on('exit', () => resolve()))
+  t.teardown(async () => {
+    nginx.kill('SIGQUIT')
+    const timer = setTimeout(() => nginx.kill('SIGKILL'), 5000)
+    await nginxExited
+    clearTimeout(timer)
+  })
+  const httpsUrl = `https://127.0.0.1:${httpsPort}`
+  await waitFor(`nginx did not answer (output: ${nginxOutput().slice(-2000)})`, 10_000, async () => (await getStatus(agent, `${httpsUrl}/health/ready`)).status === 200)
+
+  return {
+    dir,
+    databaseUrl,
+    simulator,
+    ports,
+    httpsUrl,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+    upstreamFile,
+    env,
+    agent,
+    startColor,
+    colorRunning,
+    writeColorEnv,
+    nginxOutput,
+    colorLog: async (color) => existsSync(join(colorDir, `${color}.log`)) ? readFile(join(colorDir, `${color}.log`), 'utf8') : ''
+  }
+}
+
+export async function activeColorInFile (file: string): Promise<string | undefined> {
+  return /^# active: (blue|green)$/m.exec(await readFile(file, 'utf8'))?.[1]
+}

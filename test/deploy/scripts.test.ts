@@ -1,0 +1,213 @@
+// Must show 3: `deploy.sh --dry-run` lists every step and changes nothing; all scripts pass
+// shellcheck. Also: pre-flight failures are each named and stop the deploy before anything runs,
+// and a switch that nginx rejects is undone. No nginx, Docker or database needed here: the
+// hooks are stand-ins that leave a mark when they run, and the colors are tiny HTTP servers.
+import { spawnSync } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { test, type Test } from 'tap'
+import { temporaryDirectory } from '../helpers/database.ts'
+import { DEPLOY_DIR, REPO_ROOT, baseEnv, runScript } from './helpers/stack.ts'
+
+const onPath = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
+
+/** A stand-in color or nginx: answers the probes the scripts make. */
+async function fakeServer (t: Test, color: string): Promise<string> {
+  const server: Server = createServer((request, response) => {
+    response.setHeader('content-type', 'application/json')
+    if (request.url === '/health/ready' || request.url === '/health/live') response.end('{"status":"ready"}')
+    else if (request.url === '/health') response.end(JSON.stringify({ status: 'ready', color }))
+    else if (request.url === '/api/hubspot/test') response.end('{"ok":true,"latencyMs":12}')
+    else { response.statusCode = 404; response.end('{}') }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`
+}
+
+interface Sandbox { dir: string, marks: string, upstreamFile: string, env: Record<string, string> }
+
+/** Settings that pass every pre-flight check, and hooks that only leave a mark in `marks`. */
+async function sandbox (t: Test): Promise<Sandbox> {
+  const dir = await temporaryDirectory(t, 'contact-sync-deploy-scripts-')
+  const marks = join(dir, 'marks')
+  await mkdir(marks)
+  const upstreamFile = join(dir, 'active-upstream.conf')
+  await copyFile(join(DEPLOY_DIR, 'nginx/active-upstream.conf'), upstreamFile)
+  await writeFile(join(dir, '.env'), 'HUBSPOT_ACCESS_TOKEN=pat-na1-x\nAPI_KEYS=k1,k2\nPOSTGRES_PASSWORD=secret\n')
+  const hasOpenssl = onPath('openssl')
+  if (hasOpenssl) {
+    spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', join(dir, 'privkey.pem'), '-out', join(dir, 'fullchain.pem'), '-days', '30', '-subj', '/CN=localhost'], { stdio: 'ignore' })
+  } else {
+    await writeFile(join(dir, 'fullchain.pem'), 'not checked without openssl\n')
+    await writeFile(join(dir, 'privkey.pem'), 'not checked without openssl\n')
+  }
+  const mark = (name: string) => `touch '${marks}/${name}-'"$1"`
+  const env: Record<string, string> = {
+    ...baseEnv(),
+    ENV_FILE: join(dir, '.env'),
+    NGINX_UPSTREAM_FILE: upstreamFile,
+    TLS_CERT: join(dir, 'fullchain.pem'),
+    TLS_KEY: join(dir, 'privkey.pem'),
+    DISK_CHECK_PATH: dir,
+    NGINX_URL: await fakeServer(t, 'blue'),
+    NGINX_INSECURE: '0',
+    APP_BUILD_CMD: mark('build'),
+    APP_START_CMD: mark('start'),
+    APP_RESUME_CMD: mark('resume'),
+    APP_STOP_CMD: mark('stop'),
+    APP_RUNNING_CMD: `${mark('running')}; true`,
+    NGINX_TEST_CMD: mark('nginx-test'),
+    NGINX_RELOAD_CMD: mark('nginx-reload')
+  }
+  return { dir, marks, upstreamFile, env }
+}
+
+const DEPLOY_STEPS = [
+  'Pre-flight checks',
+  'Image for green',
+  'Start green',
+  'Wait for green\'s /health/ready (timeout 300s, every 5s)',
+  'Check the HubSpot token through green (GET /api/hubspot/test)',
+  'Switch nginx to green',
+  'Verify through nginx',
+  'Let blue drain',
+  'Stop blue (the container is kept for rollback)',
+  'Settle the upstream file on green alone'
+]
+
+test('deploy.sh --dry-run lists every step and changes nothing', async (t) => {
+  const box = await sandbox(t)
+  const before = await readFile(box.upstreamFile, 'utf8')
+  const run = await runScript('deploy.sh', ['--dry-run'], box.env)
+  t.equal(run.code, 0, 'exit 0', { output: run.output })
+  t.match(run.output, 'DRY RUN: nothing is started, stopped, written or reloaded.')
+  t.match(run.output, 'deploy: blue is active, deploying to green')
+  DEPLOY_STEPS.forEach((name, i) => t.match(run.output, `==> [${i + 1}/10] ${name}`, `step ${i + 1}: ${name}`))
+  for (const line of [
+    /ok {4}curl present/,
+    /ok {4}\d+ GB free on .* \(more than 5 GB needed\)/,
+    /ok {4}TLS certificate and key present/,
+    /ok {4}HUBSPOT_ACCESS_TOKEN set in .*\.env \(checked against HubSpot once the new color runs\)/,
+    /ok {4}API_KEYS set/,
+    /ok {4}upstream file .*active-upstream\.conf \(active: blue\)/,
+    /ok {4}nginx answers at http:\/\/127\.0\.0\.1:\d+/,
+    /\[dry-run\] would run APP_BUILD_CMD: touch '.*\/marks\/build-'"green"/,
+    /\[dry-run\] would run APP_START_CMD: touch '.*\/marks\/start-'"green"/,
+    'would poll http://127.0.0.1:3002/health/ready every 5s until it answers 200, for at most 300s',
+    'would GET http://127.0.0.1:3002/api/hubspot/test with the first key of API_KEYS and expect 200 {"ok":true}',
+    /would write .*active-upstream\.conf \(temp file \+ mv\):\n {8}\| # active: green\n/,
+    '        |     server app_green:3000 max_fails=0;\n        |     server app_blue:3000 max_fails=0 backup;',
+    /\[dry-run\] would run NGINX_TEST_CMD: touch/,
+    /\[dry-run\] would run NGINX_RELOAD_CMD: touch/,
+    /would poll http:\/\/127\.0\.0\.1:\d+\/health until it reports "color":"green" \(at most 30s\)/,
+    'would wait 30s while nginx\'s old workers finish their requests on blue',
+    /\[dry-run\] would run APP_STOP_CMD: touch '.*\/marks\/stop-'"blue"/,
+    /would write .*active-upstream\.conf \(temp file \+ mv\) naming green alone, and run NGINX_TEST_CMD \(no reload\)/
+  ]) t.match(run.output, line)
+  t.same(await readdir(box.marks), [], 'no hook ran')
+  t.equal(await readFile(box.upstreamFile, 'utf8'), before, 'the upstream file is untouched')
+  t.notOk(existsSync(`${box.upstreamFile}.lock`), 'no lock left behind')
+
+  const options = await runScript('deploy.sh', ['--dry-run', '--timeout', '60', '--interval', '2', '--drain', '5', '--no-build'], box.env)
+  t.match(options.output, '==> [4/10] Wait for green\'s /health/ready (timeout 60s, every 2s)', 'flags set the timeout and interval')
+  t.match(options.output, 'would wait 5s while nginx', '--drain sets the drain')
+  t.match(options.output, 'using contact-sync:latest (no build)')
+  const viaEnv = await runScript('deploy.sh', ['--dry-run'], { ...box.env, READY_TIMEOUT: '120', READY_INTERVAL: '1' })
+  t.match(viaEnv.output, '(timeout 120s, every 1s)', 'so does the environment')
+  const bad = await runScript('deploy.sh', ['--dry-run', '--timeout', 'soon'], box.env)
+  t.equal(bad.code, 1)
+  t.match(bad.output, 'READY_TIMEOUT must be a whole number of seconds, got \'soon\'')
+})
+
+test('with no overrides the dry run shows the docker compose commands it would run', async (t) => {
+  const box = await sandbox(t)
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(box.env)) if (!/_CMD$/.test(key)) env[key] = value
+  const run = await runScript('deploy.sh', ['--dry-run'], env)
+  t.equal(run.code, 0, { output: run.output })
+  const compose = `docker compose --project-directory ${REPO_ROOT.replace(/\/$/, '')}`
+  t.match(run.output, `would run APP_BUILD_CMD: ${compose} build "app_green"`)
+  t.match(run.output, `would run APP_START_CMD: ${compose} up -d --no-deps "app_green"`)
+  t.match(run.output, `would run NGINX_TEST_CMD: ${compose} exec -T nginx nginx -p /var/cache/nginx/ -c /etc/nginx/contact-sync/nginx.conf -t -q`)
+  t.match(run.output, `would run NGINX_RELOAD_CMD: ${compose} exec -T nginx nginx -p /var/cache/nginx/ -c /etc/nginx/contact-sync/nginx.conf -s reload`)
+  t.match(run.output, `would run APP_STOP_CMD: ${compose} stop "app_blue"`)
+})
+
+test('rollback.sh --dry-run lists its steps and changes nothing', async (t) => {
+  const box = await sandbox(t)
+  const before = await readFile(box.upstreamFile, 'utf8')
+  const run = await runScript('rollback.sh', ['--dry-run'], box.env)
+  t.equal(run.code, 0, { output: run.output })
+  t.match(run.output, 'rollback: blue is active, switching back to green')
+  for (const [i, name] of ['Checks', 'Start green again (the container the last deploy kept)', 'Wait for green\'s /health/ready (timeout 60s, every 1s)',
+    'Switch nginx to green', 'Verify through nginx', 'Let blue drain', 'Stop blue (the container is kept)', 'Settle the upstream file on green alone'].entries()) {
+    t.match(run.output, `==> [${i + 1}/8] ${name}`)
+  }
+  t.match(run.output, /would run APP_RESUME_CMD: touch '.*\/marks\/resume-'"green"/)
+  t.same(await readdir(box.marks), [], 'no hook ran')
+  t.equal(await readFile(box.upstreamFile, 'utf8'), before)
+})
+
+test('pre-flight: every failed check is named, and nothing runs', async (t) => {
+  const box = await sandbox(t)
+  await writeFile(box.env.ENV_FILE, 'HUBSPOT_ACCESS_TOKEN=\nAPI_KEYS=\n')
+  const run = await runScript('deploy.sh', [], {
+    ...box.env,
+    TLS_KEY: join(box.dir, 'missing-key.pem'),
+    MIN_FREE_GB: '100000000',
+    NGINX_URL: 'http://127.0.0.1:1'
+  })
+  t.equal(run.code, 1, 'exit 1')
+  t.match(run.output, 'ERROR: pre-flight failed, nothing was changed:')
+  for (const message of [
+    /FAIL {2}only \d+ GB free on .*, more than 100000000 GB needed/,
+    /FAIL {2}TLS file missing, empty or unreadable: .*missing-key\.pem/,
+    /FAIL {2}HUBSPOT_ACCESS_TOKEN is not set in .*\.env/,
+    /FAIL {2}API_KEYS is not set in .*\.env/,
+    /FAIL {2}POSTGRES_PASSWORD is not set in .*\.env/,
+    /FAIL {2}nginx does not answer at http:\/\/127\.0\.0\.1:1/
+  ]) t.match(run.output, message)
+  t.notMatch(run.output, '==> [2/10]', 'stopped after the checks')
+  t.same(await readdir(box.marks), [], 'no hook ran')
+  t.notOk(existsSync(`${box.upstreamFile}.lock`), 'the lock is released')
+
+  // Another run holding the lock
+  await mkdir(`${box.upstreamFile}.lock`)
+  const locked = await runScript('deploy.sh', [], box.env)
+  t.equal(locked.code, 1)
+  t.match(locked.output, 'another deploy or rollback holds')
+})
+
+test('a switch that nginx -t rejects is undone, and the new color stopped', async (t) => {
+  const box = await sandbox(t)
+  const before = await readFile(box.upstreamFile, 'utf8')
+  const run = await runScript('deploy.sh', ['--interval', '0.2'], {
+    ...box.env,
+    GREEN_URL: await fakeServer(t, 'green'),
+    NGINX_TEST_CMD: 'echo "nginx: [emerg] host not found in upstream \\"app_green:3000\\"" >&2; exit 1'
+  })
+  t.equal(run.code, 1, { output: run.output })
+  t.match(run.output, 'deploy aborted: nginx -t rejected the new upstream; the previous one is back in place and nginx was not reloaded: nginx: [emerg] host not found in upstream')
+  t.match(run.output, 'blue keeps serving; nginx was not switched.')
+  t.equal(await readFile(box.upstreamFile, 'utf8'), before, 'the previous upstream file is back, byte for byte')
+  t.same((await readdir(box.marks)).sort(), ['build-green', 'running-blue', 'start-green', 'stop-green'], 'green was started and then stopped; nginx never reloaded')
+  t.same((await readdir(box.dir)).filter((name) => name.startsWith('active-upstream.conf.')), [], 'no temp file left')
+})
+
+const noShellcheck = onPath('shellcheck') ? false : 'shellcheck is not installed (apt-get install -y shellcheck; .ci/run installs it)'
+
+test('shellcheck passes on every script', { skip: noShellcheck }, async (t) => {
+  const scripts = [
+    join(DEPLOY_DIR, 'lib.sh'),
+    ...(await readdir(DEPLOY_DIR)).filter((name) => name.endsWith('.sh')).map((name) => join(DEPLOY_DIR, name)),
+    join(REPO_ROOT, 'test/deploy/helpers/color-process.sh')
+  ]
+  const unique = [...new Set(scripts)]
+  t.ok(unique.length >= 5, `checks ${unique.length} scripts`)
+  const result = spawnSync('shellcheck', ['-x', '--severity=style', ...unique], { cwd: REPO_ROOT, encoding: 'utf8' })
+  t.equal(result.status, 0, 'shellcheck finds nothing', { output: result.stdout + result.stderr })
+})
