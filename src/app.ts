@@ -58,6 +58,8 @@ export async function buildApp (options: AppOptions = {}): Promise<FastifyInstan
   const app = Fastify({
     logger: options.logger ?? loggerOptions(),
     requestIdHeader: 'x-request-id',
+    // Behind NGINX on loopback or a private (Docker) network: the client is the forwarded address
+    trustProxy: ['loopback', 'uniquelocal'],
     genReqId: () => randomUUID(),
     bodyLimit: 64 * 1024,
     // Probes and frontends get a fresh connection after a restart rather than a reset one
