@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin'
 import { connectSql, type Sql } from './client.ts'
-import { startEmbeddedPostgres } from './embedded.ts'
 import { migrate } from './migrate.ts'
 
 declare module 'fastify' {
@@ -18,7 +17,10 @@ const STATEMENT_TIMEOUT_MS = 5000
 /** Connects to DATABASE_URL, or to an embedded PostgreSQL in DATA_DIR, and applies the migrations. */
 export default fp(async function database (fastify) {
   const { databaseUrl, dataDir } = fastify.config
-  const embedded = databaseUrl === undefined ? await startEmbeddedPostgres(dataDir, EMBEDDED_POOL_SIZE + 1) : undefined
+  // Loaded only when used: PGlite's WebAssembly costs memory a server on DATABASE_URL does not need
+  const embedded = databaseUrl === undefined
+    ? await (await import('./embedded.ts')).startEmbeddedPostgres(dataDir, EMBEDDED_POOL_SIZE + 1)
+    : undefined
   if (embedded) fastify.log.info({ dataDir }, 'embedded PostgreSQL started')
   const sql = connectSql(databaseUrl ?? embedded!.url, {
     maxConnections: embedded ? EMBEDDED_POOL_SIZE : POOL_SIZE,
