@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import type { Sql } from '../db/client.ts'
+import { within } from './waiting.ts'
 
 /**
  * Wake-ups between intake and the sync worker, and sync results for callers waiting
@@ -24,6 +25,7 @@ const SETTLED_CHANNEL = 'contact_sync_settled'
 const MAX_PAYLOAD = 7000
 // Intake runs hundreds of commits a second: one cross-process wake-up per interval is enough
 const QUEUED_NOTIFY_INTERVAL_MS = 50
+const UNLISTEN_TIMEOUT_MS = 1000
 
 export async function createSyncEvents (sql: Sql | undefined, onError: (error: unknown) => void): Promise<SyncEvents> {
   const local = new EventEmitter()
@@ -79,7 +81,8 @@ export async function createSyncEvents (sql: Sql | undefined, onError: (error: u
     async close () {
       local.emit('close')
       clearTimeout(queuedNotifyTimer)
-      await Promise.all(unlisteners.map((unlisten) => unlisten().catch(onError)))
+      // Bounded: on a hung connection UNLISTEN never answers, and the pool's end closes it anyway
+      await within(Promise.all(unlisteners.map((unlisten) => unlisten().catch(onError))), UNLISTEN_TIMEOUT_MS)
     }
   }
 }

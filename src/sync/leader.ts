@@ -1,4 +1,5 @@
 import type { Sql } from '../db/client.ts'
+import { sleep, within } from './waiting.ts'
 
 // Shared by every replica: whoever holds it runs the sync worker
 const SYNC_LEADER_LOCK_ID = 7_426_002
@@ -9,47 +10,35 @@ export interface LeaderOptions {
   onError: (error: unknown) => void
 }
 
-function delay (ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done () {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done)
-  })
-}
-
 /**
- * Runs `lead` while this process holds the session-level advisory lock on a reserved
- * connection. When that connection dies, PostgreSQL frees the lock and another replica
- * takes over within one check interval; `lead` sees its signal aborted.
+ * Runs `lead` while this process holds a session-level advisory lock on a connection of
+ * its own. Ending that connection always ends the session and frees the lock, whatever
+ * state the connection is in; when the leader dies, another replica takes over within one
+ * check interval. `lead` sees its signal aborted when leadership ends.
  */
-export async function runAsLeader (sql: Sql, stop: AbortSignal, options: LeaderOptions, lead: (leadership: AbortSignal) => Promise<void>): Promise<void> {
+export async function runAsLeader (connect: () => Sql, stop: AbortSignal, options: LeaderOptions, lead: (leadership: AbortSignal) => Promise<void>): Promise<void> {
+  // A query that gets no answer within the interval counts as a lost connection
+  const ask = (query: Promise<unknown>) => within(query.then(() => true), options.checkIntervalMs)
+
   while (!stop.aborted) {
-    let connection: Awaited<ReturnType<Sql['reserve']>> | undefined
+    const lockSql = connect()
     try {
-      connection = await sql.reserve()
-      const [{ acquired }] = await connection<{ acquired: boolean }[]>`SELECT pg_try_advisory_lock(${SYNC_LEADER_LOCK_ID}) AS acquired`
-      if (acquired) {
+      let acquired = false
+      const taken = await ask(lockSql<{ acquired: boolean }[]>`SELECT pg_try_advisory_lock(${SYNC_LEADER_LOCK_ID}) AS acquired`
+        .then(([row]) => { acquired = row.acquired }))
+      if (taken && acquired && !stop.aborted) {
         const leadership = new AbortController()
         const abortOnStop = () => leadership.abort()
         stop.addEventListener('abort', abortOnStop)
-        // Stopped while the lock was being taken: lead not at all
-        if (stop.aborted) leadership.abort()
-        const heldConnection = connection
         const heartbeat = (async () => {
           while (!leadership.signal.aborted) {
-            await delay(options.checkIntervalMs, leadership.signal)
+            await sleep(options.checkIntervalMs, leadership.signal)
             if (leadership.signal.aborted) break
-            try {
-              await heldConnection`SELECT 1`
-            } catch (error) {
+            const answered = await ask(lockSql`SELECT 1`).catch((error: unknown) => {
               options.onError(error)
-              leadership.abort()
-            }
+              return false
+            })
+            if (!answered) leadership.abort()
           }
         })()
         try {
@@ -58,14 +47,14 @@ export async function runAsLeader (sql: Sql, stop: AbortSignal, options: LeaderO
           leadership.abort()
           stop.removeEventListener('abort', abortOnStop)
           await heartbeat
-          await heldConnection`SELECT pg_advisory_unlock(${SYNC_LEADER_LOCK_ID})`.catch(() => {})
         }
       }
     } catch (error) {
       options.onError(error)
     } finally {
-      connection?.release()
+      // Ends the session, and the lock with it, even on a connection that hangs
+      await lockSql.end({ timeout: 0 })
     }
-    await delay(options.checkIntervalMs, stop)
+    await sleep(options.checkIntervalMs, stop)
   }
 }

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { createSyncEvents, type SyncEvents } from './events.ts'
 import { runAsLeader } from './leader.ts'
+import { connectSql } from '../db/client.ts'
 import { DEFAULT_SYNC_OPTIONS, runSyncWorker, type SyncWorkerOptions } from './worker.ts'
 import { queueStats } from './queue-table.ts'
 import { countFailedRequests } from '../contacts/requests-table.ts'
@@ -19,6 +20,7 @@ export interface SyncPluginOptions {
 }
 
 const PAUSE_STATES = { auth: 'unauthorized', scopes: 'forbidden' } as const
+const LEADER_STATEMENT_TIMEOUT_MS = 2000
 
 /**
  * The background sync: one leader across all replicas runs the worker; every replica
@@ -59,7 +61,7 @@ export default fp<SyncPluginOptions>(async function sync (fastify, options) {
   }, leadership)
   fastify.addHook('onReady', async () => {
     leaderLoop = shared
-      ? runAsLeader(fastify.sql, stop.signal, { checkIntervalMs: options.leaderCheckMs ?? 2000, onError }, (leadership) => {
+      ? runAsLeader(() => connectSql(fastify.config.databaseUrl!, { maxConnections: 1, statementTimeoutMs: LEADER_STATEMENT_TIMEOUT_MS }), stop.signal, { checkIntervalMs: options.leaderCheckMs ?? 2000, onError }, (leadership) => {
         log.info({}, 'this instance leads the sync')
         return work(leadership)
       })

@@ -3,6 +3,7 @@ import type { HubSpotError } from '../hubspot/errors.ts'
 import type { SyncEvents } from './events.ts'
 import { claimEntries, dueBacklog, releaseAllLeases, releaseEntries, type QueueEntry } from './queue-table.ts'
 import { syncBatch, type ContactUpserter } from './sync-batch.ts'
+import { sleep } from './waiting.ts'
 
 export interface SyncWorkerOptions {
   /** Inputs per HubSpot call (HubSpot's maximum is 100). */
@@ -43,22 +44,6 @@ export interface SyncWorkerDeps {
   /** Told when the sync pauses on a refused token (with the error) and when it resumes (undefined). */
   onPause: (error: HubSpotError | undefined) => void
   options: SyncWorkerOptions
-}
-
-/** Resolves after ms, or as soon as one of the signals fires. */
-function sleep (ms: number, signal: AbortSignal, wake?: (listener: () => void) => () => void): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    const unsubscribe = wake?.(done)
-    signal.addEventListener('abort', done)
-    function done () {
-      clearTimeout(timer)
-      unsubscribe?.()
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }
 
 /** Full-jitter exponential backoff: a random wait up to base × 2^(attempts-1), capped. */
