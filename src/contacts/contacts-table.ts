@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/client.ts'
+import type { PropertyValue } from './normalize.ts'
 
 /** The SQL of contacts: the service's mirror of what HubSpot holds. */
 
@@ -10,11 +11,24 @@ export interface MirroredContact {
   ageSeconds: number
 }
 
-export async function findMirrored (sql: Queryable, email: string): Promise<MirroredContact | undefined> {
-  const [row] = await sql<MirroredContact[]>`
-    SELECT email, hubspot_id AS "hubspotId", properties, extract(epoch FROM now() - checked_at)::float8 AS "ageSeconds"
-    FROM contacts WHERE email = ${email}`
-  return row
+export interface KnownContact {
+  /** The merge of the email's requests still waiting for HubSpot. */
+  queued: Record<string, PropertyValue> | undefined
+  mirrored: MirroredContact | undefined
+}
+
+/** The queue row and the mirror row of one email in one round trip: search runs on this per request. */
+export async function findKnown (sql: Queryable, email: string): Promise<KnownContact> {
+  const [row] = await sql<Array<{ queued: Record<string, PropertyValue> | null, mirrored: boolean, hubspotId: string | null, properties: Record<string, string> | null, ageSeconds: number | null }>>`
+    SELECT q.properties AS queued, c.email IS NOT NULL AS mirrored, c.hubspot_id AS "hubspotId", c.properties,
+           extract(epoch FROM now() - c.checked_at)::float8 AS "ageSeconds"
+    FROM (SELECT ${email}::text AS email) k
+    LEFT JOIN sync_queue q ON q.email = k.email
+    LEFT JOIN contacts c ON c.email = k.email`
+  return {
+    queued: row.queued ?? undefined,
+    mirrored: row.mirrored ? { email, hubspotId: row.hubspotId, properties: row.properties!, ageSeconds: row.ageSeconds! } : undefined
+  }
 }
 
 /** Records what HubSpot confirmed: a sync's result (merged into what was known) or a lookup (null: not found). */

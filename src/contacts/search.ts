@@ -1,7 +1,6 @@
 import type { Sql } from '../db/client.ts'
 import type { HubSpotClient } from '../hubspot/client.ts'
-import { findMirrored, recordContacts } from './contacts-table.ts'
-import { findQueued } from '../sync/queue-table.ts'
+import { findKnown, recordContacts } from './contacts-table.ts'
 import type { PropertyValue } from './normalize.ts'
 
 export interface ContactView {
@@ -38,7 +37,7 @@ export function createContactSearch (deps: ContactSearchDeps): (email: string) =
   }
 
   return async function findContact (email) {
-    const [queued, mirrored] = await Promise.all([findQueued(deps.sql, email), findMirrored(deps.sql, email)])
+    const { queued, mirrored } = await findKnown(deps.sql, email)
     if (queued) {
       return {
         email,

@@ -72,11 +72,6 @@ export async function releaseAllLeases (sql: Queryable): Promise<number> {
   return result.count
 }
 
-export async function findQueued (sql: Queryable, email: string): Promise<Record<string, PropertyValue> | undefined> {
-  const [row] = await sql<{ properties: Record<string, PropertyValue> }[]>`SELECT properties FROM sync_queue WHERE email = ${email}`
-  return row?.properties
-}
-
 export async function queueStats (sql: Queryable): Promise<{ pending: number, oldestPendingSeconds: number | null }> {
   const [row] = await sql<{ pending: number, oldestPendingSeconds: number | null }[]>`
     SELECT count(*)::int AS pending,
