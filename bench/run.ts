@@ -14,6 +14,9 @@ import { startHubSpotSimulator } from '../src/simulator/simulator.ts'
 
 const QUICK = process.argv.includes('--quick')
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
+// The service runs exactly as `npm start` runs it, V8 flags included
+const SERVICE_NODE_ARGS = (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { scripts: { start: string } })
+  .scripts.start.split(/\s+/).slice(1)
 const BENCHMARKS_FILE = `${ROOT}BENCHMARKS.md`
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const TOKEN = 'pat-bench-token'
@@ -146,7 +149,7 @@ async function main () {
     const bareUrl = `http://127.0.0.1:${barePort}`
 
     const servicePort = await freePort()
-    const service = spawn(process.execPath, [`${ROOT}src/server.ts`], {
+    const service = spawn(process.execPath, SERVICE_NODE_ARGS, {
       cwd: ROOT,
       env: {
         ...baseEnv(),
@@ -340,7 +343,7 @@ function report (f: Figures): void {
     `- Machine: ${cpu.model}, ${cpus().length} cores, ${fixed(totalmem() / 2 ** 30, 1)} GiB memory; Node ${process.version}; PostgreSQL on the same machine.`,
     `- Load average (1/5/15 min) before: ${f.loadBefore.map((l) => fixed(l, 2)).join(' / ')}, after: ${f.loadAfter.map((l) => fixed(l, 2)).join(' / ')}.`,
     `- Load: autocannon in the bench process, ${CONNECTIONS} connections, ${PLAN.loadSeconds} s per run, ${PLAN.rounds} round(s) of bare then service; one new email per POST.`,
-    `- Service: \`node src/server.ts\` as a child process, LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'warn'}, a fresh database, HUBSPOT_REQUESTS_PER_10S=${BUDGET_PER_10S}; simulator in the bench process, ${BUDGET_PER_10S} requests per 10 s, ${SIMULATOR_LATENCY_MS} ms latency on every call.`,
+    `- Service: \`npm start\`'s command (\`node ${SERVICE_NODE_ARGS.join(' ')}\`) as a child process, LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'warn'}, a fresh database, HUBSPOT_REQUESTS_PER_10S=${BUDGET_PER_10S}; simulator in the bench process, ${BUDGET_PER_10S} requests per 10 s, ${SIMULATOR_LATENCY_MS} ms latency on every call.`,
     `- Sync window: ${PLAN.syncWindowSeconds} s on the backlog intake left; low load: one POST every ${LOW_LOAD_INTERVAL_MS} ms for ${PLAN.lowLoadSeconds} s on an empty queue.`,
     '',
     table,
