@@ -102,7 +102,9 @@ export async function runSyncWorker (deps: SyncWorkerDeps, leadership: AbortSign
       const stillFilling = backlog.due > lastDue && backlog.oldestMs < 4 * options.lingerMs
       lastDue = backlog.due
       if (backlog.due < options.batchSize && (backlog.oldestMs < options.lingerMs || stillFilling || claimed.size > 0)) {
-        return { waitMs: Math.max(10, options.lingerMs - backlog.oldestMs), idle: false }
+        // While batches are out (HubSpot's answer, the rate budget) there is no hurry: look again a linger later
+        const waitMs = claimed.size > 0 ? options.lingerMs : options.lingerMs - backlog.oldestMs
+        return { waitMs: Math.max(10, waitMs), idle: false }
       }
       const entries = await claimEntries(sql, options.batchSize, options.leaseMs)
       for (const entry of entries) claimed.add(entry.email)
