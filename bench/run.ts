@@ -14,9 +14,12 @@ import { startHubSpotSimulator } from '../src/simulator/simulator.ts'
 
 const QUICK = process.argv.includes('--quick')
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-// The service runs exactly as `npm start` runs it, V8 flags included
-const SERVICE_NODE_ARGS = (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { scripts: { start: string } })
-  .scripts.start.split(/\s+/).slice(1)
+// The service runs exactly as `npm start` runs it ("VAR=value … node flags… src/server.ts"):
+// its environment settings and V8 flags included
+const START_WORDS = (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/)
+const NODE_AT = START_WORDS.indexOf('node')
+const SERVICE_START_ENV = Object.fromEntries(START_WORDS.slice(0, NODE_AT).map((word) => word.split('=', 2)))
+const SERVICE_NODE_ARGS = START_WORDS.slice(NODE_AT + 1)
 const BENCHMARKS_FILE = `${ROOT}BENCHMARKS.md`
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const TOKEN = 'pat-bench-token'
@@ -153,6 +156,7 @@ async function main () {
       cwd: ROOT,
       env: {
         ...baseEnv(),
+        ...SERVICE_START_ENV,
         HOST: '127.0.0.1',
         PORT: String(servicePort),
         DATABASE_URL: dbUrl.toString(),
@@ -343,7 +347,7 @@ function report (f: Figures): void {
     `- Machine: ${cpu.model}, ${cpus().length} cores, ${fixed(totalmem() / 2 ** 30, 1)} GiB memory; Node ${process.version}; PostgreSQL on the same machine.`,
     `- Load average (1/5/15 min) before: ${f.loadBefore.map((l) => fixed(l, 2)).join(' / ')}, after: ${f.loadAfter.map((l) => fixed(l, 2)).join(' / ')}.`,
     `- Load: autocannon in the bench process, ${CONNECTIONS} connections, ${PLAN.loadSeconds} s per run, ${PLAN.rounds} round(s) of bare then service; one new email per POST.`,
-    `- Service: \`npm start\`'s command (\`node ${SERVICE_NODE_ARGS.join(' ')}\`) as a child process, LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'warn'}, a fresh database, HUBSPOT_REQUESTS_PER_10S=${BUDGET_PER_10S}; simulator in the bench process, ${BUDGET_PER_10S} requests per 10 s, ${SIMULATOR_LATENCY_MS} ms latency on every call.`,
+    `- Service: \`npm start\`'s command (\`${START_WORDS.join(' ')}\`) as a child process, LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'warn'}, a fresh database, HUBSPOT_REQUESTS_PER_10S=${BUDGET_PER_10S}; simulator in the bench process, ${BUDGET_PER_10S} requests per 10 s, ${SIMULATOR_LATENCY_MS} ms latency on every call.`,
     `- Sync window: ${PLAN.syncWindowSeconds} s on the backlog intake left; low load: one POST every ${LOW_LOAD_INTERVAL_MS} ms for ${PLAN.lowLoadSeconds} s on an empty queue.`,
     '',
     table,
