@@ -3,7 +3,7 @@ import { Agent, request, type Dispatcher } from 'undici'
 import { CONTACTS_API_PATH } from './api-version.ts'
 import { buildUpsertBody, upsertOutcomes, type UpsertInput, type UpsertOutcome } from './contacts.ts'
 import { errorFromResponse, type HubSpotErrorBody } from './error-from-response.ts'
-import { HubSpotAuthError, HubSpotError, HubSpotUnavailableError, type HubSpotErrorKind } from './errors.ts'
+import { HubSpotAuthError, HubSpotError, HubSpotUnavailableError, connectionFailureReason, type ConnectionFailureReason, type HubSpotErrorKind } from './errors.ts'
 import { createRateBudget, parseServerRateLimit } from './rate-budget.ts'
 import { fullJitterBackoffMs, transientAnswer, transientNetworkCode } from './retry.ts'
 
@@ -49,7 +49,7 @@ export type HubSpotConnectionState = {
 
 export type ConnectionCheck =
   | { ok: true, latencyMs: number }
-  | { ok: false, reason: 'not_configured' | 'unauthorized' | 'missing_scopes' | 'unreachable' | 'rate_limited' }
+  | { ok: false, reason: ConnectionFailureReason }
 
 export type ContactRead = { hubspotId: string, properties: Record<string, string | null> }
 
@@ -214,8 +214,7 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
         return { ok: true, latencyMs: now() - startedAt }
       } catch (error) {
         if (!(error instanceof HubSpotError)) throw error
-        const reasons: Partial<Record<HubSpotErrorKind, 'unauthorized' | 'missing_scopes' | 'rate_limited'>> = { auth: 'unauthorized', scopes: 'missing_scopes', rate_limit: 'rate_limited' }
-        return { ok: false, reason: reasons[error.kind] ?? 'unreachable' }
+        return { ok: false, reason: connectionFailureReason(error) ?? 'unreachable' }
       }
     },
 

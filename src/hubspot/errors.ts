@@ -106,3 +106,12 @@ export class HubSpotUnavailableError extends HubSpotError {
     this.networkCode = details.networkCode
   }
 }
+
+export type ConnectionFailureReason = 'not_configured' | 'unauthorized' | 'missing_scopes' | 'rate_limited' | 'unreachable'
+
+/** What a failed call says about the connection to HubSpot; undefined when HubSpot refused the input, not the caller. */
+export function connectionFailureReason (error: HubSpotError): ConnectionFailureReason | undefined {
+  if (error instanceof HubSpotAuthError) return error.reason === 'not_configured' ? 'not_configured' : 'unauthorized'
+  const reasons: Partial<Record<HubSpotErrorKind, ConnectionFailureReason>> = { scopes: 'missing_scopes', rate_limit: 'rate_limited', unavailable: 'unreachable' }
+  return reasons[error.kind]
+}

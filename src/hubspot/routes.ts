@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { HubSpotError } from './errors.ts'
+import { HubSpotError, connectionFailureReason } from './errors.ts'
 import { ErrorReply } from '../contacts/schemas.ts'
+import { normalizeEmail } from '../contacts/normalize.ts'
 
 const CheckFailed = Type.Object({
   ok: Type.Literal(false),
@@ -39,18 +40,15 @@ const hubspotRoutes: FastifyPluginAsync = async (app) => {
     }
   }, async (request, reply) => {
     const started = performance.now()
-    const email = request.body.email.trim().toLowerCase()
+    const email = normalizeEmail(request.body.email)
     try {
       const [outcome] = await fastify.hubspot.upsertByEmail([{ email, properties: {} }])
       if (!outcome.ok) throw outcome.error
       return { ok: true as const, hubspotId: outcome.hubspotId, created: outcome.created, latencyMs: Math.round(performance.now() - started) }
     } catch (error) {
       if (!(error instanceof HubSpotError)) throw error
-      const reason: 'not_configured' | 'unauthorized' | 'missing_scopes' | 'rate_limited' | 'unreachable' | 'rejected' = error.kind === 'auth'
-        ? ((error as { reason?: string }).reason === 'not_configured' ? 'not_configured' : 'unauthorized')
-        : error.kind === 'scopes' ? 'missing_scopes'
-          : error.kind === 'rate_limit' ? 'rate_limited'
-            : error.kind === 'unavailable' ? 'unreachable' : 'rejected'
+      // 'rejected': not the connection, HubSpot refused this input
+      const reason = connectionFailureReason(error) ?? 'rejected'
       return reply.code(503).send({ ok: false as const, reason, message: error.message })
     }
   })
