@@ -87,6 +87,7 @@ export async function dueBacklog (sql: Queryable, limit: number): Promise<{ due:
     FROM (
       SELECT first_queued_at FROM sync_queue
       WHERE next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+      ORDER BY next_attempt_at, first_queued_at
       LIMIT ${limit}
     ) due`
   return row

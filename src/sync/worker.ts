@@ -24,6 +24,9 @@ export interface SyncWorkerOptions {
   shutdownGraceMs: number
 }
 
+// A backlog of this many full batches goes at once, lingering or not
+const HEAVY_BACKLOG_BATCHES = 3
+
 export const DEFAULT_SYNC_OPTIONS: SyncWorkerOptions = {
   batchSize: 100,
   concurrency: 4,
@@ -95,15 +98,20 @@ export async function runSyncWorker (deps: SyncWorkerDeps, leadership: AbortSign
   let lastDue = 0
   function claimNext (): Promise<QueueEntry[] | { waitMs: number, idle: boolean }> {
     const turn = claimTurn.then(async () => {
-      const backlog = await dueBacklog(sql, options.batchSize)
+      const backlog = await dueBacklog(sql, HEAVY_BACKLOG_BATCHES * options.batchSize)
       if (backlog.due === 0) return { waitMs: options.idlePollMs, idle: true }
-      // A partial batch waits out the linger, longer (up to 4 lingers) while contacts keep
-      // arriving, and goes only when no other batch is out: extra lanes are for a backlog of full batches
+      // Every contact lingers before it goes, so that later requests for its email merge into
+      // it rather than follow in another batch, unless the backlog is heavy. A partial batch goes
+      // once contacts stop arriving (or after 4 lingers) and no other batch is out: extra lanes
+      // are for a backlog of full batches.
+      const heavy = backlog.due >= HEAVY_BACKLOG_BATCHES * options.batchSize
+      const aged = backlog.oldestMs >= options.lingerMs
       const stillFilling = backlog.due > lastDue && backlog.oldestMs < 4 * options.lingerMs
       lastDue = backlog.due
-      if (backlog.due < options.batchSize && (backlog.oldestMs < options.lingerMs || stillFilling || claimed.size > 0)) {
+      const full = backlog.due >= options.batchSize
+      if (!heavy && !(aged && (full || (!stillFilling && claimed.size === 0)))) {
         // While batches are out (HubSpot's answer, the rate budget) there is no hurry: look again a linger later
-        const waitMs = claimed.size > 0 ? options.lingerMs : options.lingerMs - backlog.oldestMs
+        const waitMs = !aged ? options.lingerMs - backlog.oldestMs : claimed.size > 0 ? options.lingerMs : 10
         return { waitMs: Math.max(10, waitMs), idle: false }
       }
       const entries = await claimEntries(sql, options.batchSize, options.leaseMs)
