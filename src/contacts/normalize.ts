@@ -1,13 +1,7 @@
-export type PropertyValue = string | number | boolean | null
+// What a caller may set a property to; HubSpot's wire type, defined with the HubSpot client
+export type { PropertyValue } from '../hubspot/contacts.ts'
 
 /** The email as it is stored and sent: trimmed and lower-cased. */
 export function normalizeEmail (email: string): string {
   return email.trim().toLowerCase()
-}
-
-// The shape HubSpot accepts; the format check of the route schema is looser than HubSpot's
-const EMAIL = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/
-
-export function isValidEmail (email: string): boolean {
-  return email.length <= 254 && EMAIL.test(email)
 }

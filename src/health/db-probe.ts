@@ -1,4 +1,5 @@
 import type { Sql } from '../db/client.ts'
+import { within } from '../sync/waiting.ts'
 
 export interface DbHealth { ok: boolean, latencyMs: number | null }
 
@@ -11,17 +12,11 @@ export function createDbProbe (sql: Sql, timeoutMs: number): () => Promise<DbHea
   return function probe () {
     inFlight ??= (async () => {
       const started = performance.now()
-      let timer: NodeJS.Timeout | undefined
-      const timedOut = new Promise<false>((resolve) => { timer = setTimeout(resolve, timeoutMs, false) })
       const answered = sql`SELECT 1`.then(() => true, () => false)
-      try {
-        const ok = await Promise.race([answered, timedOut])
-        return { ok, latencyMs: ok ? Math.round((performance.now() - started) * 10) / 10 : null }
-      } finally {
-        clearTimeout(timer)
-        // A hung query keeps the slot until it settles: no pile-up of probes behind it
-        answered.finally(() => { inFlight = undefined })
-      }
+      // A hung query keeps the slot until it settles: no pile-up of probes behind it
+      answered.finally(() => { inFlight = undefined })
+      const ok = await within(answered, timeoutMs)
+      return { ok, latencyMs: ok ? Math.round((performance.now() - started) * 10) / 10 : null }
     })()
     return inFlight
   }

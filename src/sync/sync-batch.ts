@@ -3,8 +3,8 @@ import { HubSpotError } from '../hubspot/errors.ts'
 import { recordContacts } from '../contacts/contacts-table.ts'
 import { settleRequests } from '../contacts/requests-table.ts'
 import { finishEntries, releaseEntries, retryEntriesLater, type QueueEntry } from './queue-table.ts'
-import type { PropertyValue } from '../contacts/normalize.ts'
 import type { HubSpotClient } from '../hubspot/client.ts'
+import { toWireProperties } from '../hubspot/contacts.ts'
 
 /** What the sync needs of HubSpot: batch upsert keyed by email, one outcome per input. */
 export type ContactUpserter = Pick<HubSpotClient, 'upsertByEmail'>
@@ -13,9 +13,6 @@ export type ContactUpserter = Pick<HubSpotClient, 'upsertByEmail'>
 type EntryOutcome = { hubspotId: string, created: boolean } | { error: string }
 
 export interface BatchResult {
-  synced: number
-  failed: number
-  retried: number
   /** Set when HubSpot refused the token or its scopes: the sync must pause. */
   paused?: HubSpotError
 }
@@ -28,17 +25,12 @@ export interface SyncBatchDeps {
   onSettled: (emails: string[]) => void
 }
 
-/** HubSpot sends back strings: that is what the mirror keeps. */
-function asHubSpotStrings (properties: Record<string, PropertyValue>): Record<string, string> {
-  return Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, value === null ? '' : String(value)]))
-}
-
 /**
  * Upserts one claimed batch and records every outcome. A whole-batch 400 is narrowed
  * down by halving, so one bad input fails alone and the others sync.
  */
 export async function syncBatch (deps: SyncBatchDeps, entries: QueueEntry[]): Promise<BatchResult> {
-  const result: BatchResult = { synced: 0, failed: 0, retried: 0 }
+  const result: BatchResult = {}
 
   async function settle (outcomes: Array<{ entry: QueueEntry, outcome: EntryOutcome }>) {
     await deps.sql.begin(async (tx) => {
@@ -53,13 +45,9 @@ export async function syncBatch (deps: SyncBatchDeps, entries: QueueEntry[]): Pr
       })))
       await recordContacts(tx, outcomes.flatMap(({ entry, outcome }) => 'error' in outcome
         ? []
-        : [{ email: entry.email, hubspotId: outcome.hubspotId, properties: { ...asHubSpotStrings(entry.properties), email: entry.email } }]), 'sync')
+        : [{ email: entry.email, hubspotId: outcome.hubspotId, properties: { ...toWireProperties(entry.properties), email: entry.email } }]), 'sync')
       await finishEntries(tx, outcomes.map(({ entry }) => entry))
     })
-    for (const { outcome } of outcomes) {
-      if ('error' in outcome) result.failed++
-      else result.synced++
-    }
     deps.onSettled(outcomes.map(({ entry }) => entry.email))
   }
 
@@ -101,7 +89,6 @@ export async function syncBatch (deps: SyncBatchDeps, entries: QueueEntry[]): Pr
   async function retryLater (part: QueueEntry[], error: Error & { retryAfterMs?: number }) {
     const waitMs = Math.max(deps.retryDelayMs(part[0].attempts), error.retryAfterMs ?? 0)
     await retryEntriesLater(deps.sql, part.map((e) => e.email), waitMs, error.message)
-    result.retried += part.length
   }
 
   await upsert(entries)
