@@ -10,12 +10,16 @@ ARG ALPINE_VERSION=3.22
 FROM node:${NODE_VERSION}-alpine${ALPINE_VERSION} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --omit=dev: no tap, typescript, nock, autocannon.
-# --ignore-scripts: the project's only install script is the postinstall that writes the embedded
-# (PGlite) database template to node_modules/.cache; the image always runs on DATABASE_URL, so the
-# template would be dead weight, and no dependency has an install script of its own.
+# --ignore-scripts: the project's postinstall does two things; the image needs only the first,
+# patch-package applying patches/ (postgres.js's connection queues, see the patch), run here on its
+# own before the dev dependencies (patch-package among them) are pruned. The second writes the
+# embedded (PGlite) database template, dead weight in an image that always runs on DATABASE_URL.
+# No dependency has an install script of its own.
 # Source maps and type declarations are never read at run time: dropped (about 11 MB).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+COPY patches ./patches
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && npx patch-package --error-on-fail \
+ && npm prune --omit=dev --no-audit --no-fund \
  && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete \
  && rm -rf /root/.npm
 
