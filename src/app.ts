@@ -23,6 +23,8 @@ const INTAKE_DEADLINE_MS = 1500
 // A contact HubSpot confirmed this recently is answered from the mirror; a not-found is remembered briefly
 const MIRROR_FRESH_SECONDS = 10 * 60
 const NOT_FOUND_REMEMBERED_SECONDS = 60
+// Statements the hot paths keep out at once, each: together within the pool (src/db/index.ts)
+const HOT_PATH_STATEMENTS = 4
 
 /** Secrets that must never reach a log line, wherever they are nested. */
 export const REDACTED_LOG_PATHS = [
@@ -94,13 +96,14 @@ export async function buildApp (options: AppOptions = {}): Promise<FastifyInstan
   await app.register(hubspot, { tuning: options.hubspotTuning })
   await app.register(sync, options.sync ?? {})
 
-  const intake = createIntake(app.sql, { deadlineMs: INTAKE_DEADLINE_MS, maxInFlight: 4, maxGroup: 500 })
+  const intake = createIntake(app.sql, { deadlineMs: INTAKE_DEADLINE_MS, maxInFlight: HOT_PATH_STATEMENTS, maxGroup: 500 })
   const findContact = createContactSearch({
     sql: app.sql,
     hubspot: app.hubspot,
     properties: ['email', ...app.config.contactProperties],
     freshForSeconds: MIRROR_FRESH_SECONDS,
-    notFoundForSeconds: NOT_FOUND_REMEMBERED_SECONDS
+    notFoundForSeconds: NOT_FOUND_REMEMBERED_SECONDS,
+    maxReadsInFlight: HOT_PATH_STATEMENTS
   })
   const checkApiKey = requireApiKey(app.config.apiKeys)
   await app.register(async (v1) => {

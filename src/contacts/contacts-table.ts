@@ -17,18 +17,19 @@ export interface KnownContact {
   mirrored: MirroredContact | undefined
 }
 
-/** The queue row and the mirror row of one email in one round trip: search runs on this per request. */
-export async function findKnown (sql: Queryable, email: string): Promise<KnownContact> {
-  const [row] = await sql<Array<{ queued: Record<string, PropertyValue> | null, mirrored: boolean, hubspotId: string | null, properties: Record<string, string> | null, ageSeconds: number | null }>>`
-    SELECT q.properties AS queued, c.email IS NOT NULL AS mirrored, c.hubspot_id AS "hubspotId", c.properties,
+/** The queue rows and mirror rows of several emails in one round trip, in the emails' order: search runs on this. */
+export async function findKnown (sql: Queryable, emails: string[]): Promise<KnownContact[]> {
+  const rows = await sql<Array<{ email: string, queued: Record<string, PropertyValue> | null, mirrored: boolean, hubspotId: string | null, properties: Record<string, string> | null, ageSeconds: number | null }>>`
+    SELECT k.email, q.properties AS queued, c.email IS NOT NULL AS mirrored, c.hubspot_id AS "hubspotId", c.properties,
            extract(epoch FROM now() - c.checked_at)::float8 AS "ageSeconds"
-    FROM (SELECT ${email}::text AS email) k
+    FROM unnest(${sql.array(emails)}::text[]) WITH ORDINALITY AS k(email, position)
     LEFT JOIN sync_queue q ON q.email = k.email
-    LEFT JOIN contacts c ON c.email = k.email`
-  return {
+    LEFT JOIN contacts c ON c.email = k.email
+    ORDER BY k.position`
+  return rows.map((row) => ({
     queued: row.queued ?? undefined,
-    mirrored: row.mirrored ? { email, hubspotId: row.hubspotId, properties: row.properties!, ageSeconds: row.ageSeconds! } : undefined
-  }
+    mirrored: row.mirrored ? { email: row.email, hubspotId: row.hubspotId, properties: row.properties!, ageSeconds: row.ageSeconds! } : undefined
+  }))
 }
 
 /** Records what HubSpot confirmed: a sync's result (merged into what was known) or a lookup (null: not found). */

@@ -1,6 +1,7 @@
 import type { Sql } from '../db/client.ts'
 import type { HubSpotClient } from '../hubspot/client.ts'
-import { findKnown, recordContacts } from './contacts-table.ts'
+import { createTurnBatcher } from '../db/turn-batcher.ts'
+import { findKnown, recordContacts, type KnownContact } from './contacts-table.ts'
 import type { PropertyValue } from './normalize.ts'
 
 export interface ContactView {
@@ -19,6 +20,8 @@ export interface ContactSearchDeps {
   freshForSeconds: number
   /** A not-found is remembered this long. */
   notFoundForSeconds: number
+  /** Searches of one event-loop turn read PostgreSQL in one statement, this many statements at most at a time. */
+  maxReadsInFlight: number
 }
 
 /**
@@ -28,6 +31,8 @@ export interface ContactSearchDeps {
  */
 export function createContactSearch (deps: ContactSearchDeps): (email: string) => Promise<ContactView | null> {
   const lookups = new Map<string, Promise<ContactView | null>>()
+  // A search joins a read not yet sent, so it still sees every write acknowledged before it began
+  const reads = createTurnBatcher<string, KnownContact>((emails) => findKnown(deps.sql, emails), { maxInFlight: deps.maxReadsInFlight, maxGroup: 500 })
 
   async function lookUp (email: string): Promise<ContactView | null> {
     const found = await deps.hubspot.readByEmail(email, deps.properties)
@@ -37,7 +42,7 @@ export function createContactSearch (deps: ContactSearchDeps): (email: string) =
   }
 
   return async function findContact (email) {
-    const { queued, mirrored } = await findKnown(deps.sql, email)
+    const { queued, mirrored } = await reads.submit(email)
     if (queued) {
       return {
         email,

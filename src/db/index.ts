@@ -8,6 +8,8 @@ declare module 'fastify' {
   }
 }
 
+// Intake commits and search reads take at most 4 each (src/app.ts); the sync worker, probes
+// and status reads share the rest
 const POOL_SIZE = 10
 // PGlite runs one statement at a time, and its socket server interleaves the protocol
 // messages of concurrent connections (unnamed portals get lost): one connection it is

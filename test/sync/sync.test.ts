@@ -151,6 +151,27 @@ test('a pending contact is found with syncStatus pending and its queued values',
   t.equal(stack.simulator.stats().searchCalls, 0)
 })
 
+test('concurrent searches share reads of PostgreSQL, and each gets its own answer', async (t) => {
+  const stack = await startSyncStack(t)
+  const synced = await stack.post({ email: 'synced@example.com', properties: { firstname: 'Syn' } }, { prefer: 'wait=10' })
+  t.equal(synced.statusCode, 200)
+  stack.simulator.revokeToken()
+  await stack.post({ email: 'queued@example.com', properties: { firstname: 'Que' } })
+  t.equal((await stack.get('/v1/contacts?email=gone@example.com')).statusCode, 503, 'HubSpot refuses the token: a miss cannot be answered')
+
+  const emails = ['queued@example.com', 'synced@example.com', 'Synced@Example.com', 'queued@example.com', 'synced@example.com']
+  const answers = await Promise.all(emails.map((email) => stack.get(`/v1/contacts?email=${encodeURIComponent(email)}`)))
+  t.same(answers.map((a) => a.statusCode), [200, 200, 200, 200, 200])
+  t.same(answers.map((a) => [a.body.email, a.body.syncStatus, a.body.properties.firstname]), [
+    ['queued@example.com', 'pending', 'Que'],
+    ['synced@example.com', 'synced', 'Syn'],
+    ['synced@example.com', 'synced', 'Syn'],
+    ['queued@example.com', 'pending', 'Que'],
+    ['synced@example.com', 'synced', 'Syn']
+  ])
+  t.equal(answers[1].body.hubspotId, synced.body.hubspotId)
+})
+
 test('a missing scope pauses the sync with /health saying forbidden, until the scope is granted', async (t) => {
   const stack = await startSyncStack(t)
   stack.simulator.setScopes(['crm.objects.contacts.read'])
