@@ -54,7 +54,9 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 # Exec form: node is PID 1 and gets SIGTERM itself (no shell in between); the service drains
 # within 10 s, so compose gives it stop_grace_period: 15s before SIGKILL.
 STOPSIGNAL SIGTERM
-# --max-semi-space-size=4 as in `npm start`: V8 otherwise grows its young generation to about
-# 200 MB under load; capped, the peak RSS stays under 200 MB at the same throughput (BENCHMARKS.md).
+# V8 flags as in `npm start`: --max-semi-space-size=4, or V8 grows its young generation to about
+# 200 MB under load; --heap-growing-percent=50, or it lets the old generation fill to about 4x
+# its ~30 MB of live objects before collecting (peak RSS 166-236 -> 151-163 MB under intake load,
+# at the same req/s within noise; BENCHMARKS.md).
 # (npm start also sets MALLOC_ARENA_MAX=2 for glibc; Alpine's musl malloc has no per-thread arenas.)
-CMD ["node", "--max-semi-space-size=4", "src/server.ts"]
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "src/server.ts"]
