@@ -2,7 +2,7 @@
 // rate ceiling, side by side in one run; prints a table and (full run) writes BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -31,6 +31,8 @@ const PLAN = QUICK
   : { rounds: 2, loadSeconds: 12, lowLoadSeconds: 30, syncWindowSeconds: 60 }
 // The same load settings for the service and the bare app
 const CONNECTIONS = 50
+// Context for the intake ratio (full run only): the group commit gathers more per statement when more wait
+const WIDE_CONNECTIONS = 200
 // HubSpot answers batch upserts in 100–300 ms; the simulator answers each call after this
 const SIMULATOR_LATENCY_MS = 200
 const BUDGET_PER_10S = 100
@@ -84,6 +86,42 @@ function procStatusKb (pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return match ? Number(match[1]) : 0
 }
+
+// /proc/<pid>/stat counts CPU time in clock ticks of 10 ms (USER_HZ 100 on Linux)
+const TICK_US = 10_000
+
+function cpuTicks (pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    return 0 // the process ended between listing and reading
+  }
+}
+
+function postgresPids (): number[] {
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => {
+    try { return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres') } catch { return false }
+  })
+}
+
+/** CPU spent by the app under load, by the PostgreSQL server, and by the bench process (autocannon and the simulator). */
+interface CpuUse { appUs: number, postgresUs: number, benchUs: number }
+
+async function measuringCpu<T> (appPid: number, load: () => Promise<T>): Promise<{ value: T, cpu: CpuUse }> {
+  const postgresTicks = () => postgresPids().reduce((total, pid) => total + cpuTicks(pid), 0)
+  const before = { app: cpuTicks(appPid), postgres: postgresTicks(), bench: process.cpuUsage() }
+  const value = await load()
+  const bench = process.cpuUsage(before.bench)
+  return {
+    value,
+    cpu: { appUs: (cpuTicks(appPid) - before.app) * TICK_US, postgresUs: (postgresTicks() - before.postgres) * TICK_US, benchUs: bench.user + bench.system }
+  }
+}
+
+const perRequest = (cpu: CpuUse, requests: number): CpuUse => ({ appUs: cpu.appUs / requests, postgresUs: cpu.postgresUs / requests, benchUs: cpu.benchUs / requests })
+const addCpu = (a: CpuUse, b: CpuUse): CpuUse => ({ appUs: a.appUs + b.appUs, postgresUs: a.postgresUs + b.postgresUs, benchUs: a.benchUs + b.benchUs })
+const NO_CPU: CpuUse = { appUs: 0, postgresUs: 0, benchUs: 0 }
 
 function percentile (values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b)
@@ -220,21 +258,36 @@ async function main () {
     const searchHubSpotCalls = simulator.stats().requests - readsBefore
 
     // 3. Intake at full speed, side by side; every 2xx must be a stored row
-    const intake = { bare: [] as Result[], service: [] as Result[], accepted: 0, stored: 0 }
+    const intake = { bare: [] as Result[], service: [] as Result[], accepted: 0, stored: 0, failures: 0, bareCpu: NO_CPU, serviceCpu: NO_CPU }
     let rssPeakSampledKb = 0
     const rssSampler = setInterval(() => { rssPeakSampledKb = Math.max(rssPeakSampledKb, procStatusKb(service.pid!, 'VmRSS')) }, 100)
-    for (let round = 1; round <= PLAN.rounds; round++) {
-      progress(`intake round ${round}: bare, then service, ${PLAN.loadSeconds} s each`)
-      intake.bare.push((await postLoad(bareUrl, `bare${round}-`, {})).result)
-      const load = await postLoad(serviceUrl, `intake${round}-`, {})
-      intake.service.push(load.result)
+    const countStored = async (load: Load) => {
+      intake.failures += load.result.non2xx + load.result.errors
       const [{ stored }] = await db<{ stored: number }[]>`SELECT count(DISTINCT email)::int AS stored FROM contact_requests WHERE email = ANY(${load.acceptedEmails})`
       intake.accepted += load.acceptedEmails.length
       intake.stored += stored
     }
+    for (let round = 1; round <= PLAN.rounds; round++) {
+      progress(`intake round ${round}: bare, then service, ${PLAN.loadSeconds} s each`)
+      const bareRun = await measuringCpu(bare.pid!, () => postLoad(bareUrl, `bare${round}-`, {}))
+      intake.bare.push(bareRun.value.result)
+      intake.bareCpu = addCpu(intake.bareCpu, bareRun.cpu)
+      const serviceRun = await measuringCpu(service.pid!, () => postLoad(serviceUrl, `intake${round}-`, {}))
+      intake.service.push(serviceRun.value.result)
+      intake.serviceCpu = addCpu(intake.serviceCpu, serviceRun.cpu)
+      await countStored(serviceRun.value)
+    }
     const sum = (results: Result[], key: '2xx' | 'duration' | 'non2xx' | 'errors') => results.reduce((total, r) => total + r[key], 0)
     const intakeBareRps = sum(intake.bare, '2xx') / sum(intake.bare, 'duration')
     const intakeServiceRps = sum(intake.service, '2xx') / sum(intake.service, 'duration')
+    let wide: { bareRps: number, serviceRps: number } | undefined
+    if (!QUICK) {
+      progress(`intake at ${WIDE_CONNECTIONS} connections: bare, then service, ${PLAN.loadSeconds} s each`)
+      const bareWide = await postLoad(bareUrl, 'bare-wide-', { connections: WIDE_CONNECTIONS })
+      const serviceWide = await postLoad(serviceUrl, 'wide-', { connections: WIDE_CONNECTIONS })
+      await countStored(serviceWide)
+      wide = { bareRps: perSecond(bareWide.result), serviceRps: perSecond(serviceWide.result) }
+    }
     const halfRate = Math.max(1, Math.floor(intakeServiceRps / 2))
     progress(`intake latency at ${halfRate} req/s (half the service's maximum) for ${PLAN.loadSeconds} s`)
     const half = (await postLoad(serviceUrl, 'half-', { overallRate: halfRate })).result
@@ -272,7 +325,12 @@ async function main () {
         ratio: intakeServiceRps / intakeBareRps,
         accepted: intake.accepted,
         stored: intake.stored,
-        failures: sum(intake.service, 'non2xx') + sum(intake.service, 'errors'),
+        failures: intake.failures,
+        wide,
+        cpuPerRequest: {
+          service: perRequest(intake.serviceCpu, sum(intake.service, '2xx')),
+          bare: perRequest(intake.bareCpu, sum(intake.bare, '2xx'))
+        },
         halfRate,
         halfP50: half.latency.p50,
         halfP99: half.latency.p99,
@@ -307,7 +365,12 @@ interface Figures {
   startedAt: Date
   loadBefore: number[]
   loadAfter: number[]
-  intake: { bareRps: number, serviceRps: number, ratio: number, accepted: number, stored: number, failures: number, halfRate: number, halfP50: number, halfP99: number, halfAchieved: number }
+  intake: {
+    bareRps: number, serviceRps: number, ratio: number, accepted: number, stored: number, failures: number
+    halfRate: number, halfP50: number, halfP99: number, halfAchieved: number
+    wide: { bareRps: number, serviceRps: number } | undefined
+    cpuPerRequest: { service: CpuUse, bare: CpuUse }
+  }
   search: { bareRps: number, serviceRps: number, failures: number, hubspotCalls: number }
   sync: { perSecond: number, calls: number, windowSeconds: number, rateLimited: number, deliveryP50: number, deliveryP99: number, deliverySamples: number, undelivered: number }
   peakRssMb: number
@@ -326,6 +389,10 @@ function report (f: Figures): void {
   const rows: Array<[string, string, string, string]> = [
     ['Intake: service / bare POST /v1/contacts', `${fixed(f.intake.ratio, 2)} (${fixed(f.intake.serviceRps)} / ${fixed(f.intake.bareRps)} req/s)`, `≥ ${TARGETS.intakeRatio}`, atLeast(f.intake.ratio, TARGETS.intakeRatio)],
     ['Intake: 2xx stored in contact_requests', `${f.intake.stored} of ${f.intake.accepted} (${f.intake.failures} non-2xx or errors)`, 'all', durable ? 'met' : `MISSED, ${f.intake.accepted - f.intake.stored} lost`],
+    ['Intake: CPU per request, service / bare', `service ${fixed(f.intake.cpuPerRequest.service.appUs)} µs + PostgreSQL ${fixed(f.intake.cpuPerRequest.service.postgresUs)} µs + bench process ${fixed(f.intake.cpuPerRequest.service.benchUs)} µs; bare app ${fixed(f.intake.cpuPerRequest.bare.appUs)} µs + bench process ${fixed(f.intake.cpuPerRequest.bare.benchUs)} µs`, '—', '—'],
+    ...(f.intake.wide === undefined
+      ? []
+      : [[`Intake at ${WIDE_CONNECTIONS} connections (context)`, `${fixed(f.intake.wide.serviceRps / f.intake.wide.bareRps, 2)} (${fixed(f.intake.wide.serviceRps)} / ${fixed(f.intake.wide.bareRps)} req/s)`, '—', '—'] as [string, string, string, string]]),
     ['Intake latency at half the maximum rate', `p50 ${fixed(f.intake.halfP50)} ms, p99 ${fixed(f.intake.halfP99)} ms at ${f.intake.halfRate} req/s (${fixed(f.intake.halfAchieved)} achieved)`, '—', '—'],
     ['Search: service / bare GET /v1/contacts?email= (cached)', `${fixed(searchRatio, 2)} (${fixed(f.search.serviceRps)} / ${fixed(f.search.bareRps)} req/s; ${f.search.failures} non-2xx, ${f.search.hubspotCalls} HubSpot calls)`, `≥ ${TARGETS.searchRatio}`, atLeast(searchRatio, TARGETS.searchRatio)],
     ['Sync: contacts/s / ceiling (100 req/10 s × 100)', `${fixed(syncRatio, 3)} (${fixed(f.sync.perSecond)} / ${CEILING_PER_SECOND} contacts/s; ${f.sync.calls} calls in ${fixed(f.sync.windowSeconds, 1)} s)`, `≥ ${TARGETS.syncRatio}`, atLeast(syncRatio, TARGETS.syncRatio)],
@@ -346,7 +413,7 @@ function report (f: Figures): void {
     '',
     `- Machine: ${cpu.model}, ${cpus().length} cores, ${fixed(totalmem() / 2 ** 30, 1)} GiB memory; Node ${process.version}; PostgreSQL on the same machine.`,
     `- Load average (1/5/15 min) before: ${f.loadBefore.map((l) => fixed(l, 2)).join(' / ')}, after: ${f.loadAfter.map((l) => fixed(l, 2)).join(' / ')}.`,
-    `- Load: autocannon in the bench process, ${CONNECTIONS} connections, ${PLAN.loadSeconds} s per run, ${PLAN.rounds} round(s) of bare then service; one new email per POST.`,
+    `- Load: autocannon in the bench process, ${CONNECTIONS} connections, ${PLAN.loadSeconds} s per run, ${PLAN.rounds} round(s) of bare then service${QUICK ? '' : `, then one of each at ${WIDE_CONNECTIONS} connections`}; one new email per POST. CPU per request: \`/proc/<pid>/stat\` of each app and of every PostgreSQL process over the 50-connection runs, and the bench process's own.`,
     `- Service: \`npm start\`'s command (\`${START_WORDS.join(' ')}\`) as a child process, LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'warn'}, a fresh database, HUBSPOT_REQUESTS_PER_10S=${BUDGET_PER_10S}; simulator in the bench process, ${BUDGET_PER_10S} requests per 10 s, ${SIMULATOR_LATENCY_MS} ms latency on every call.`,
     `- Sync window: ${PLAN.syncWindowSeconds} s on the backlog intake left; low load: one POST every ${LOW_LOAD_INTERVAL_MS} ms for ${PLAN.lowLoadSeconds} s on an empty queue.`,
     '',
