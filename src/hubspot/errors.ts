@@ -72,9 +72,17 @@ export class HubSpotRateLimitError extends HubSpotError {
 }
 
 export class HubSpotValidationError extends HubSpotError {
+  /**
+   * Properties the portal does not have (PROPERTY_DOESNT_EXIST), named only inside the message
+   * text: every input that sets one of them is refused, whatever else it holds.
+   */
+  readonly missingProperties: string[]
+
   constructor (message: string, details: Omit<HubSpotErrorDetails, 'retryable'>) {
     super('validation', message, { ...details, retryable: false })
     this.name = 'HubSpotValidationError'
+    const problems = message.match(/\{[^{}]*"error"\s*:\s*"PROPERTY_DOESNT_EXIST"[^{}]*\}/g) ?? []
+    this.missingProperties = [...new Set(problems.flatMap((problem) => /"name"\s*:\s*"([^"]+)"/.exec(problem)?.[1] ?? []))]
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/client.ts'
-import { HubSpotError } from '../hubspot/errors.ts'
+import { HubSpotError, HubSpotValidationError } from '../hubspot/errors.ts'
 import { recordContacts } from '../contacts/contacts-table.ts'
 import { settleRequests } from '../contacts/requests-table.ts'
 import { finishEntries, releaseEntries, retryEntriesLater, type QueueEntry } from './queue-table.ts'
@@ -27,7 +27,8 @@ export interface SyncBatchDeps {
 
 /**
  * Upserts one claimed batch and records every outcome. A whole-batch 400 is narrowed
- * down by halving, so one bad input fails alone and the others sync.
+ * down by halving, so one bad input fails alone and the others sync; when it names a
+ * property the portal lacks, every input setting that property fails at once instead.
  */
 export async function syncBatch (deps: SyncBatchDeps, entries: QueueEntry[]): Promise<BatchResult> {
   const result: BatchResult = {}
@@ -70,7 +71,16 @@ export async function syncBatch (deps: SyncBatchDeps, entries: QueueEntry[]): Pr
       if (transient.length > 0) await retryLater(transient, new Error('HubSpot could not upsert these inputs this time'))
     } catch (error) {
       const kind = error instanceof HubSpotError ? error.kind : undefined
-      if ((kind === 'validation' || kind === 'conflict') && part.length > 1) {
+      // A property missing from the portal refuses every input that sets it: halving down to
+      // each of them would cost about two calls per input, all of them errors HubSpot counts
+      const missing = error instanceof HubSpotValidationError ? error.missingProperties : []
+      const refused = part.filter((entry) => missing.some((name) => Object.hasOwn(entry.properties, name)))
+      if (refused.length > 0) {
+        const reason = `HubSpot has no contact propert${missing.length === 1 ? 'y' : 'ies'} ${missing.join(', ')} (PROPERTY_DOESNT_EXIST): create ${missing.length === 1 ? 'it' : 'them'} in HubSpot or remove ${missing.length === 1 ? 'it' : 'them'} from CONTACT_PROPERTIES`
+        await settle(refused.map((entry) => ({ entry, outcome: { error: reason } })))
+        const rest = part.filter((entry) => !refused.includes(entry))
+        if (rest.length > 0) await upsert(rest)
+      } else if ((kind === 'validation' || kind === 'conflict') && part.length > 1) {
         const middle = Math.ceil(part.length / 2)
         await upsert(part.slice(0, middle))
         await upsert(part.slice(middle))

@@ -45,19 +45,25 @@ function hubspotError (category: string, message: string, extra: Record<string, 
   return { status: 'error', message, correlationId: 'c0ffee00-0000-4000-8000-000000000001', category, ...extra }
 }
 
-t.test('400 VALIDATION_ERROR: not retried, raises a validation error', async (t) => {
+t.test('400 VALIDATION_ERROR: not retried, raises a validation error naming the properties the portal lacks', async (t) => {
   const { client, waits } = clientRecordingWaits(t)
   nock(BASE_URL).post(UPSERT_PATH).reply(400, hubspotError('VALIDATION_ERROR', 'Property values were not valid: [{"error":"PROPERTY_DOESNT_EXIST","name":"x"}]'))
   const error = await t.rejects(client.upsertByEmail(ADA))
   t.type(error, HubSpotValidationError)
   t.match(error, { kind: 'validation', status: 400, category: 'VALIDATION_ERROR', correlationId: 'c0ffee00-0000-4000-8000-000000000001', retryable: false })
+  t.same((error as HubSpotValidationError).missingProperties, ['x'])
   t.same(waits, [])
+
+  // HubSpot's own wording: more fields per problem, in its order, several problems
+  const text = 'Property values were not valid: [{"isValid":false,"message":"Property \\"fav_colour\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"fav_colour","localizedErrorMessage":"Property \\"fav_colour\\" does not exist","portalId":42},{"isValid":false,"message":"Email address x@y.invalid is invalid","error":"INVALID_EMAIL","name":"email"},{"isValid":false,"error":"PROPERTY_DOESNT_EXIST","name":"shoe_size"}]'
+  nock(BASE_URL).post(UPSERT_PATH).reply(400, hubspotError('VALIDATION_ERROR', text))
+  t.same((await t.rejects(client.upsertByEmail(ADA)) as HubSpotValidationError).missingProperties, ['fav_colour', 'shoe_size'])
 })
 
 t.test('400 INVALID_EMAIL: not retried, raises a validation error', async (t) => {
   const { client, waits } = clientRecordingWaits(t)
   nock(BASE_URL).post(UPSERT_PATH).reply(400, hubspotError('VALIDATION_ERROR', 'Property values were not valid: [{"error":"INVALID_EMAIL","name":"email"}]'))
-  t.match(await t.rejects(client.upsertByEmail(ADA)), { kind: 'validation', retryable: false })
+  t.match(await t.rejects(client.upsertByEmail(ADA)), { kind: 'validation', retryable: false, missingProperties: [] })
   t.same(waits, [])
 })
 

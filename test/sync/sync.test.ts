@@ -69,6 +69,28 @@ test('a batch holding one invalid email: the others sync, that one fails with Hu
   t.same(stack.simulator.schemaViolations(), [])
 })
 
+test('a property the portal lacks: the contacts setting it fail at once with the reason, the others sync, in two calls', async (t) => {
+  const stack = await startSyncStack(t, { env: { CONTACT_PROPERTIES: 'firstname,fav_colour' } })
+  const posts = Array.from({ length: 40 }, (_, i) => ({ email: `colour${i}@example.com`, properties: i % 4 === 1 ? { firstname: 'Col', fav_colour: 'teal' } : { firstname: 'Col' } }))
+  const ids = new Map<string, string>()
+  await Promise.all(posts.map(async (post) => {
+    const { statusCode, body } = await stack.post(post)
+    t.equal(statusCode, 202)
+    ids.set(post.email, body.id)
+  }))
+  await eventually(async () => (await stack.get('/health')).body.queue.pending === 0, 20_000, 'the queue drains')
+
+  t.equal(stack.simulator.contacts().length, 30, 'the 30 contacts without it are in HubSpot')
+  for (const post of posts) {
+    const { body } = await stack.get(`/v1/contacts/requests/${ids.get(post.email)}`)
+    if ('fav_colour' in post.properties) t.match(body, { status: 'failed', error: /fav_colour.*PROPERTY_DOESNT_EXIST.*CONTACT_PROPERTIES/ })
+    else t.match(body, { status: 'synced' })
+  }
+  const calls = stack.simulator.stats().requestsByRoute['POST /crm/v3/objects/contacts/batch/upsert']
+  // Halving down to each of the 10 would take more than 20 calls
+  t.ok(calls <= 4, `${calls} upsert calls (two per batch at most)`)
+})
+
 test('Prefer: wait returns the sync result itself: 200 when synced, 422 when HubSpot rejects it for good', async (t) => {
   const stack = await startSyncStack(t)
   const started = performance.now()
