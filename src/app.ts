@@ -18,8 +18,9 @@ export interface AppOptions extends ConfigOptions {
   sync?: SyncPluginOptions
 }
 
-// The contract: a 503 comes within 2 s when the database is unreachable
+// The contract: a 503 comes within 2 s when the database is unreachable (reads alike)
 const INTAKE_DEADLINE_MS = 1500
+const READ_DEADLINE_MS = 1500
 // A contact HubSpot confirmed this recently is answered from the mirror; a not-found is remembered briefly
 const MIRROR_FRESH_SECONDS = 10 * 60
 const NOT_FOUND_REMEMBERED_SECONDS = 60
@@ -103,12 +104,13 @@ export async function buildApp (options: AppOptions = {}): Promise<FastifyInstan
     properties: ['email', ...app.config.contactProperties],
     freshForSeconds: MIRROR_FRESH_SECONDS,
     notFoundForSeconds: NOT_FOUND_REMEMBERED_SECONDS,
-    maxReadsInFlight: HOT_PATH_STATEMENTS
+    maxReadsInFlight: HOT_PATH_STATEMENTS,
+    readDeadlineMs: READ_DEADLINE_MS
   })
   const checkApiKey = requireApiKey(app.config.apiKeys)
   await app.register(async (v1) => {
     v1.addHook('onRequest', checkApiKey)
-    await v1.register(contactRoutes, { intake, events: app.syncEvents, findContact })
+    await v1.register(contactRoutes, { intake, events: app.syncEvents, findContact, readDeadlineMs: READ_DEADLINE_MS })
   }, { prefix: '/v1' })
   await app.register(async (api) => {
     api.addHook('onRequest', checkApiKey)

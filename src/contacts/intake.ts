@@ -1,14 +1,11 @@
 import type { Sql } from '../db/client.ts'
 import { createTurnBatcher, type TurnBatcherOptions } from '../db/turn-batcher.ts'
+import { DatabaseUnavailableError } from '../db/unavailable.ts'
 import { insertRequests, type NewRequest } from './requests-table.ts'
 
 export interface Intake {
   /** Resolves once the request is committed; rejects with DatabaseUnavailableError past the deadline. */
   accept: (request: NewRequest) => Promise<void>
-}
-
-export class DatabaseUnavailableError extends Error {
-  name = 'DatabaseUnavailableError'
 }
 
 const DEADLOCK = '40P01'

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { DatabaseUnavailableError, type Intake } from './intake.ts'
+import type { Intake } from './intake.ts'
+import { DatabaseUnavailableError, readWithin } from '../db/unavailable.ts'
 import { findRequest, type RequestState } from './requests-table.ts'
 import { normalizeEmail } from './normalize.ts'
 import { waitForSync } from './wait-for-sync.ts'
@@ -17,6 +18,8 @@ export interface ContactRoutesOptions {
   intake: Intake
   events: SyncEvents
   findContact: (email: string) => Promise<ContactView | null>
+  /** A status read the database has not answered within this is a 503. */
+  readDeadlineMs: number
 }
 
 // How soon a client should retry when the database is away
@@ -27,6 +30,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export function preferredWaitSeconds (prefer: string | undefined): number {
   const match = /(?:^|[,;\s])wait\s*=\s*(\d+)/i.exec(prefer ?? '')
   return match ? Math.min(Number(match[1]), MAX_WAIT_SECONDS) : 0
+}
+
+/** 503 with Retry-After: nothing was done, the caller should retry later. */
+function serviceUnavailable (reply: FastifyReply, message: string) {
+  reply.header('retry-after', String(RETRY_AFTER_SECONDS))
+  return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message })
 }
 
 function requestReply (state: RequestState) {
@@ -43,7 +52,8 @@ function requestReply (state: RequestState) {
   }
 }
 
-const contactRoutes: FastifyPluginAsync<ContactRoutesOptions> = async (app, { intake, events, findContact }) => {
+const contactRoutes: FastifyPluginAsync<ContactRoutesOptions> = async (app, { intake, events, findContact, readDeadlineMs }) => {
+  const readRequest = (id: string) => readWithin(findRequest(app.sql, id), readDeadlineMs)
   const fastify = app.withTypeProvider<TypeBoxTypeProvider>()
 
   // The contract trims and lower-cases emails; doing it before validation accepts " Ada@Example.com "
@@ -73,15 +83,14 @@ const contactRoutes: FastifyPluginAsync<ContactRoutesOptions> = async (app, { in
     } catch (error) {
       if (!(error instanceof DatabaseUnavailableError)) throw error
       request.log.error({ err: error }, 'contact not stored: database unavailable')
-      reply.header('retry-after', String(RETRY_AFTER_SECONDS))
-      return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'The contact was not stored: the database is unavailable; retry later' })
+      return serviceUnavailable(reply, 'The contact was not stored: the database is unavailable; retry later')
     }
     events.queued()
     reply.header('location', `/v1/contacts/requests/${id}`)
 
     const waitSeconds = preferredWaitSeconds(request.headers.prefer)
     if (waitSeconds > 0) {
-      const state = await waitForSync(events, email, () => findRequest(fastify.sql, id), waitSeconds * 1000).catch(() => undefined)
+      const state = await waitForSync(events, email, () => readRequest(id), waitSeconds * 1000).catch(() => undefined)
       if (state?.status === 'synced') {
         return reply.code(200).send({ id, status: 'synced' as const, email, hubspotId: state.hubspotId!, created: state.created ?? false })
       }
@@ -96,10 +105,17 @@ const contactRoutes: FastifyPluginAsync<ContactRoutesOptions> = async (app, { in
     schema: {
       summary: 'What became of an upsert',
       params: Type.Object({ id: Type.String() }),
-      response: { 200: RequestReply, 404: ErrorReply }
+      response: { 200: RequestReply, 404: ErrorReply, 503: ErrorReply }
     }
   }, async (request, reply) => {
-    const state = UUID.test(request.params.id) ? await findRequest(fastify.sql, request.params.id) : undefined
+    let state: RequestState | undefined
+    try {
+      state = UUID.test(request.params.id) ? await readRequest(request.params.id) : undefined
+    } catch (error) {
+      if (!(error instanceof DatabaseUnavailableError)) throw error
+      request.log.error({ err: error }, 'request status not read: database unavailable')
+      return serviceUnavailable(reply, 'The request status could not be read: the database is unavailable; retry later')
+    }
     if (!state) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'No such request' })
     return requestReply(state)
   })
@@ -115,10 +131,13 @@ const contactRoutes: FastifyPluginAsync<ContactRoutesOptions> = async (app, { in
     try {
       contact = await findContact(request.query.email)
     } catch (error) {
+      if (error instanceof DatabaseUnavailableError) {
+        request.log.error({ err: error }, 'contact not searched: database unavailable')
+        return serviceUnavailable(reply, 'The contact could not be searched: the database is unavailable; retry later')
+      }
       if (!(error instanceof HubSpotError)) throw error
       request.log.warn({ err: error }, 'contact lookup failed')
-      reply.header('retry-after', String(RETRY_AFTER_SECONDS))
-      return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: `HubSpot could not be asked: ${error.message}` })
+      return serviceUnavailable(reply, `HubSpot could not be asked: ${error.message}`)
     }
     if (!contact) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'Neither the service nor HubSpot knows this email' })
     return contact

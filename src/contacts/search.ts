@@ -1,6 +1,7 @@
 import type { Sql } from '../db/client.ts'
 import type { HubSpotClient } from '../hubspot/client.ts'
 import { createTurnBatcher } from '../db/turn-batcher.ts'
+import { readWithin } from '../db/unavailable.ts'
 import { findKnown, recordContacts, type KnownContact } from './contacts-table.ts'
 import type { PropertyValue } from './normalize.ts'
 
@@ -22,6 +23,8 @@ export interface ContactSearchDeps {
   notFoundForSeconds: number
   /** Searches of one event-loop turn read PostgreSQL in one statement, this many statements at most at a time. */
   maxReadsInFlight: number
+  /** A search the database has not answered within this is refused (DatabaseUnavailableError). */
+  readDeadlineMs: number
 }
 
 /**
@@ -32,7 +35,7 @@ export interface ContactSearchDeps {
 export function createContactSearch (deps: ContactSearchDeps): (email: string) => Promise<ContactView | null> {
   const lookups = new Map<string, Promise<ContactView | null>>()
   // A search joins a read not yet sent, so it still sees every write acknowledged before it began
-  const reads = createTurnBatcher<string, KnownContact>((emails) => findKnown(deps.sql, emails), { maxInFlight: deps.maxReadsInFlight, maxGroup: 500 })
+  const reads = createTurnBatcher<{ email: string }, KnownContact>((lookups) => findKnown(deps.sql, lookups.map((l) => l.email)), { maxInFlight: deps.maxReadsInFlight, maxGroup: 500 })
 
   async function lookUp (email: string): Promise<ContactView | null> {
     const found = await deps.hubspot.readByEmail(email, deps.properties)
@@ -42,7 +45,8 @@ export function createContactSearch (deps: ContactSearchDeps): (email: string) =
   }
 
   return async function findContact (email) {
-    const { queued, mirrored } = await reads.submit(email)
+    const read = { email }
+    const { queued, mirrored } = await readWithin(reads.submit(read), deps.readDeadlineMs, (error) => reads.withdraw(read, error))
     if (queued) {
       return {
         email,

@@ -101,7 +101,7 @@ test('with API_KEYS set, /v1 and /api need a valid bearer key; health stays open
   t.equal((await app.inject('/health/ready')).statusCode, 200)
 })
 
-test('the database unreachable: 503 with Retry-After within 2 s, and nothing acknowledged', { skip: usingRealPostgres ? false : NEEDS_REAL_POSTGRES }, async (t) => {
+test('the database unreachable: 503 with Retry-After within 2 s for posts and reads, and nothing acknowledged', { skip: usingRealPostgres ? false : NEEDS_REAL_POSTGRES }, async (t) => {
   const target = new URL(await freshDatabaseUrl(t))
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
   t.teardown(() => proxy.close())
@@ -116,6 +116,17 @@ test('the database unreachable: 503 with Retry-After within 2 s, and nothing ack
     t.ok(Number(response.headers['retry-after']) > 0, `${mode}: Retry-After ${response.headers['retry-after']}`)
     t.ok(elapsed < 2000, `${mode}: answered in ${Math.round(elapsed)} ms`)
     t.match(response.json(), { statusCode: 503, error: 'Service Unavailable' })
+
+    // Reads are bounded the same way: a search or a status read never hangs on the database
+    for (const url of ['/v1/contacts?email=reader@example.com', '/v1/contacts/requests/00000000-0000-4000-8000-000000000000']) {
+      const readStarted = performance.now()
+      const read = await app.inject({ method: 'GET', url })
+      const readElapsed = performance.now() - readStarted
+      t.equal(read.statusCode, 503, `${mode}: GET ${url.split('?')[0]} → 503`)
+      t.ok(Number(read.headers['retry-after']) > 0, `${mode}: Retry-After`)
+      t.ok(readElapsed < 2000, `${mode}: answered in ${Math.round(readElapsed)} ms`)
+      t.match(read.json(), { statusCode: 503, error: 'Service Unavailable', message: /database/ })
+    }
   }
 
   await proxy.setMode('forward')
