@@ -17,12 +17,16 @@ export interface KnownContact {
   mirrored: MirroredContact | undefined
 }
 
-/** The queue rows and mirror rows of several emails in one round trip, in the emails' order: search runs on this. */
+/**
+ * The queue rows and mirror rows of several emails in one round trip, in the emails' order:
+ * search runs on this. The emails travel as a JSON array so that PostgreSQL keeps one plan
+ * whatever their number (see insertRequests).
+ */
 export async function findKnown (sql: Queryable, emails: string[]): Promise<KnownContact[]> {
   const rows = await sql<Array<{ email: string, queued: Record<string, PropertyValue> | null, mirrored: boolean, hubspotId: string | null, properties: Record<string, string> | null, ageSeconds: number | null }>>`
     SELECT k.email, q.properties AS queued, c.email IS NOT NULL AS mirrored, c.hubspot_id AS "hubspotId", c.properties,
            extract(epoch FROM now() - c.checked_at)::float8 AS "ageSeconds"
-    FROM unnest(${sql.array(emails)}::text[]) WITH ORDINALITY AS k(email, position)
+    FROM jsonb_array_elements_text(${sql.json(emails)}) WITH ORDINALITY AS k(email, position)
     LEFT JOIN sync_queue q ON q.email = k.email
     LEFT JOIN contacts c ON c.email = k.email
     ORDER BY k.position`
