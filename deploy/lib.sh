@@ -338,11 +338,29 @@ replace_upstream_file () { # CONTENT: write a temp file next to it, then rename 
   return 1
 }
 
+# install_upstream CONTENT WHAT: rewrite the file with CONTENT and check it with `nginx -t`; on a
+# failure the previous file is back in place and 1 is returned with FAIL_REASON (WHAT names the
+# upstream in it). PREVIOUS_UPSTREAM keeps the old content for a caller that must undo later.
+# shellcheck disable=SC2034 # FAIL_REASON is read by deploy.sh and rollback.sh
+install_upstream () {
+  local content=$1 what=$2 output
+  PREVIOUS_UPSTREAM=$(cat -- "$NGINX_UPSTREAM_FILE")
+  if ! replace_upstream_file "$content"; then
+    FAIL_REASON="could not write $NGINX_UPSTREAM_FILE; it is unchanged"
+    return 1
+  fi
+  if ! output=$(run_hook NGINX_TEST_CMD 2>&1); then
+    replace_upstream_file "$PREVIOUS_UPSTREAM" || true
+    FAIL_REASON="nginx -t rejected the $what upstream; the previous one is back in place and nginx was not reloaded: ${output:-no output}"
+    return 1
+  fi
+}
+
 # switch_upstream ACTIVE [BACKUP]: rewrite, `nginx -t`, reload. On any failure the previous file is
 # put back and 1 returned with FAIL_REASON.
 # shellcheck disable=SC2034 # FAIL_REASON is read by deploy.sh and rollback.sh
 switch_upstream () {
-  local active=$1 backup=${2:-} content previous output
+  local active=$1 backup=${2:-} content output
   content=$(render_upstream "$active" "$backup")
   if is_dry; then
     say "[dry-run] would write $NGINX_UPSTREAM_FILE (temp file + mv):"
@@ -352,18 +370,9 @@ switch_upstream () {
     say "[dry-run] would run NGINX_RELOAD_CMD: $NGINX_RELOAD_CMD"
     return 0
   fi
-  previous=$(cat -- "$NGINX_UPSTREAM_FILE")
-  if ! replace_upstream_file "$content"; then
-    FAIL_REASON="could not write $NGINX_UPSTREAM_FILE; nothing was switched"
-    return 1
-  fi
-  if ! output=$(run_hook NGINX_TEST_CMD 2>&1); then
-    replace_upstream_file "$previous"
-    FAIL_REASON="nginx -t rejected the new upstream; the previous one is back in place and nginx was not reloaded: ${output:-no output}"
-    return 1
-  fi
+  install_upstream "$content" new || return 1
   if ! output=$(run_hook NGINX_RELOAD_CMD 2>&1); then
-    replace_upstream_file "$previous"
+    replace_upstream_file "$PREVIOUS_UPSTREAM"
     run_hook NGINX_RELOAD_CMD >/dev/null 2>&1 || true
     FAIL_REASON="nginx reload failed; the previous upstream is back in place: ${output:-no output}"
     return 1
@@ -378,22 +387,12 @@ switch_upstream () {
 # backup until the next switch reloads it. 1 with FAIL_REASON when nginx -t rejects it.
 # shellcheck disable=SC2034 # FAIL_REASON is read by deploy.sh and rollback.sh
 settle_upstream () {
-  local active=$1 content previous output
-  content=$(render_upstream "$active")
+  local active=$1
   if is_dry; then
     say "[dry-run] would write $NGINX_UPSTREAM_FILE (temp file + mv) naming $active alone, and run NGINX_TEST_CMD (no reload)"
     return 0
   fi
-  previous=$(cat -- "$NGINX_UPSTREAM_FILE")
-  if ! replace_upstream_file "$content"; then
-    FAIL_REASON="could not write $NGINX_UPSTREAM_FILE"
-    return 1
-  fi
-  if ! output=$(run_hook NGINX_TEST_CMD 2>&1); then
-    replace_upstream_file "$previous" || true
-    FAIL_REASON="nginx -t rejected the settled upstream; the previous one is back in place: ${output:-no output}"
-    return 1
-  fi
+  install_upstream "$(render_upstream "$active")" settled || return 1
   say "$(basename -- "$NGINX_UPSTREAM_FILE") names $active alone (nginx -t ok; no reload needed: the running nginx already sends everything to $active)"
 }
 
