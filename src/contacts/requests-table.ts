@@ -3,7 +3,8 @@ import type { PropertyValue } from './normalize.ts'
 
 /** The SQL of contact_requests: what was asked, and what became of it. */
 
-export interface NewRequest { id: string, email: string, properties: Record<string, PropertyValue> }
+// A type, not an interface: sql.json takes it as it is (an interface lacks the index signature JSON needs)
+export type NewRequest = { id: string, email: string, properties: Record<string, PropertyValue> }
 
 export type RequestStatus = 'queued' | 'syncing' | 'synced' | 'failed'
 
@@ -30,7 +31,7 @@ export interface RequestState {
 export async function insertRequests (sql: Queryable, requests: NewRequest[]): Promise<void> {
   await sql`
     WITH input AS (
-      SELECT * FROM ROWS FROM (jsonb_to_recordset(${sql.json(requests.map(({ id, email, properties }) => ({ id, email, properties })))}) AS (id uuid, email text, properties jsonb))
+      SELECT * FROM ROWS FROM (jsonb_to_recordset(${sql.json(requests)}) AS (id uuid, email text, properties jsonb))
         WITH ORDINALITY AS i(id, email, properties, position)
     ), inserted AS (
       INSERT INTO contact_requests (id, email, properties)

@@ -35,7 +35,7 @@ export interface ContactSearchDeps {
 export function createContactSearch (deps: ContactSearchDeps): (email: string) => Promise<ContactView | null> {
   const lookups = new Map<string, Promise<ContactView | null>>()
   // A search joins a read not yet sent, so it still sees every write acknowledged before it began
-  const reads = createTurnBatcher<{ email: string }, KnownContact>((lookups) => findKnown(deps.sql, lookups.map((l) => l.email)), { maxInFlight: deps.maxReadsInFlight, maxGroup: 500 })
+  const reads = createTurnBatcher<{ email: string }, KnownContact>((group) => findKnown(deps.sql, group.map((read) => read.email)), { maxInFlight: deps.maxReadsInFlight, maxGroup: 500 })
 
   async function lookUp (email: string): Promise<ContactView | null> {
     const found = await deps.hubspot.readByEmail(email, deps.properties)
