@@ -38,7 +38,8 @@ export function createContactSearch (deps: ContactSearchDeps): (email: string) =
   const reads = createTurnBatcher<{ email: string }, KnownContact>((group) => findKnown(deps.sql, group.map((read) => read.email)), { maxInFlight: deps.maxReadsInFlight, maxGroup: 500 })
 
   async function lookUp (email: string): Promise<ContactView | null> {
-    const found = await deps.hubspot.readByEmail(email, deps.properties)
+    // A lookup: it takes no more than its share of HubSpot's budget, and fails fast (503) when none is left
+    const found = await deps.hubspot.readByEmail(email, deps.properties, { priority: 'lookup' })
     const properties = Object.fromEntries(Object.entries(found?.properties ?? {}).map(([key, value]) => [key, value ?? '']))
     await recordContacts(deps.sql, [{ email, hubspotId: found?.hubspotId ?? null, properties }], 'lookup')
     return found ? { email, hubspotId: found.hubspotId, properties, syncStatus: 'synced' } : null

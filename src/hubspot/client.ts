@@ -3,8 +3,8 @@ import { Agent, request, type Dispatcher } from 'undici'
 import { CONTACTS_API_PATH } from './api-version.ts'
 import { buildUpsertBody, upsertOutcomes, type UpsertInput, type UpsertOutcome } from './contacts.ts'
 import { errorFromResponse, type HubSpotErrorBody } from './error-from-response.ts'
-import { HubSpotAuthError, HubSpotError, HubSpotUnavailableError, connectionFailureReason, type ConnectionFailureReason, type HubSpotErrorKind } from './errors.ts'
-import { createRateBudget, parseServerRateLimit } from './rate-budget.ts'
+import { HubSpotAuthError, HubSpotBusyError, HubSpotError, HubSpotRateLimitError, HubSpotUnavailableError, connectionFailureReason, type ConnectionFailureReason, type HubSpotErrorKind } from './errors.ts'
+import { createRateBudget, parseServerRateLimit, type RequestPriority } from './rate-budget.ts'
 import { fullJitterBackoffMs, transientAnswer, transientNetworkCode } from './retry.ts'
 
 type LogFn = (fields: Record<string, unknown>, message: string) => void
@@ -22,6 +22,10 @@ export type HubSpotClientOptions = {
   maxRetries: number
   /** The client's own budget per rate window. */
   requestsPer10s: number
+  /** The largest share of that budget lookups may take together; 0.2 by default, like HUBSPOT_LOOKUP_SHARE. */
+  lookupShare?: number
+  /** A lookup that gets no slot within this fails with HubSpotBusyError; 2000 by default. */
+  lookupSlotWaitMs?: number
   logger: HubSpotLogger
   /** Defaults to a keep-alive Agent owned (and closed) by the client. */
   dispatcher?: Dispatcher
@@ -53,12 +57,20 @@ export type ConnectionCheck =
 
 export type ContactRead = { hubspotId: string, properties: Record<string, string | null> }
 
+/**
+ * Whose share of the budget a call draws on: 'sync' (the default) may use all of it and
+ * goes first; 'lookup' calls (search misses, operator checks) share lookupShare of it and
+ * fail with HubSpotBusyError when no slot comes within lookupSlotWaitMs.
+ */
+export type CallOptions = { priority?: RequestPriority }
+
 export type HubSpotClient = {
   /** ≤ 100 inputs with distinct emails; one outcome per input, in input order. */
-  upsertByEmail: (inputs: UpsertInput[]) => Promise<UpsertOutcome[]>
+  upsertByEmail: (inputs: UpsertInput[], options?: CallOptions) => Promise<UpsertOutcome[]>
   /** null when HubSpot has no contact with that email. */
-  readByEmail: (email: string, properties: string[]) => Promise<ContactRead | null>
-  checkConnection: () => Promise<ConnectionCheck>
+  readByEmail: (email: string, properties: string[], options?: CallOptions) => Promise<ContactRead | null>
+  /** Throws HubSpotBusyError when a lookup got no slot: nothing was sent, so nothing is known of the connection. */
+  checkConnection: (options?: CallOptions) => Promise<ConnectionCheck>
   getState: () => HubSpotConnectionState
   close: () => Promise<void>
 }
@@ -71,6 +83,7 @@ type HubSpotRequest = {
   query?: Record<string, string>
   body?: unknown
   maxRetries?: number
+  priority: RequestPriority
 }
 
 type HubSpotResponse = { status: number, body: unknown }
@@ -84,12 +97,19 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
   const sleep = options.sleep ?? ((ms: number) => delay(ms))
   const random = options.random ?? Math.random
   const maxRetryWaitMs = options.maxRetryWaitMs ?? 60_000
+  const lookupSlotWaitMs = options.lookupSlotWaitMs ?? 2000
   const timing = { baseDelayMs: options.retryBaseDelayMs ?? 500, maxDelayMs: options.retryMaxDelayMs ?? 30_000, random }
   const ownAgent = options.dispatcher === undefined
     ? new Agent({ keepAliveTimeout: 10_000, connect: { timeout: options.timeoutMs } })
     : undefined
   const dispatcher = options.dispatcher ?? ownAgent as Dispatcher
-  const budget = createRateBudget({ requestsPerWindow: options.requestsPer10s, windowMs: options.rateWindowMs ?? 10_000, now })
+  const budget = createRateBudget({
+    requestsPerWindow: options.requestsPer10s,
+    windowMs: options.rateWindowMs ?? 10_000,
+    lookupShare: options.lookupShare ?? 0.2,
+    lookupWaitMs: lookupSlotWaitMs,
+    now
+  })
   const baseUrl = options.baseUrl.replace(/\/+$/, '')
   const token = options.accessToken === undefined || options.accessToken === '' ? undefined : options.accessToken
   const redact = (text: string): string => token === undefined ? text : text.split(token).join('[redacted]')
@@ -112,7 +132,7 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
   }
 
   async function attempt (call: HubSpotRequest, url: string): Promise<AttemptResult> {
-    const release = await budget.acquire()
+    const release = await budget.acquire(call.priority)
     const signal = AbortSignal.timeout(options.timeoutMs)
     try {
       const response = await request(url, {
@@ -141,6 +161,8 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
     const query = call.query === undefined ? '' : `?${new URLSearchParams(call.query).toString()}`
     const url = `${baseUrl}${call.path}${query}`
     const maxRetries = call.maxRetries ?? options.maxRetries
+    // Someone waits on a lookup: it sleeps no longer before a retry than it may wait for a slot
+    const maxWaitMs = call.priority === 'lookup' ? Math.min(maxRetryWaitMs, lookupSlotWaitMs) : maxRetryWaitMs
 
     for (let retryIndex = 0; ; retryIndex++) {
       const result = await attempt(call, url)
@@ -157,6 +179,8 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
         }
         const errorBody = (typeof body === 'object' && body !== null ? body : {}) as HubSpotErrorBody
         failure = errorFromResponse({ status: result.status, headers: result.headers, body: errorBody, nowMs: now(), redact })
+        // HubSpot counts the account, not the call: every call of the process waits the 429 out
+        if (failure instanceof HubSpotRateLimitError) budget.pauseUntil(now() + failure.retryAfterMs)
         minimumWaitMs = transientAnswer(result.status, result.headers, errorBody.policyName, now())?.minimumWaitMs
       } else {
         const reason = result.error instanceof Error ? result.error.message : String(result.error)
@@ -171,7 +195,7 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
 
       const waitMs = minimumWaitMs === undefined ? undefined : Math.max(minimumWaitMs, fullJitterBackoffMs(retryIndex, timing))
       const logFields = { operation: call.operation, attempt: retryIndex + 1, status: failure.status, category: failure.category, correlationId: failure.correlationId, kind: failure.kind }
-      if (waitMs === undefined || retryIndex >= maxRetries || waitMs > maxRetryWaitMs) {
+      if (waitMs === undefined || retryIndex >= maxRetries || waitMs > maxWaitMs) {
         recordFailure(failure)
         log.warn({ ...logFields, retryable: failure.retryable }, `HubSpot call failed: ${failure.message}`)
         throw failure
@@ -182,20 +206,21 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
   }
 
   return {
-    async upsertByEmail (inputs) {
+    async upsertByEmail (inputs, { priority = 'sync' } = {}) {
       if (inputs.length === 0) return []
       const body = buildUpsertBody(inputs)
-      const response = await send({ operation: 'upsertByEmail', method: 'POST', path: `${CONTACTS_API_PATH}/batch/upsert`, body })
+      const response = await send({ operation: 'upsertByEmail', method: 'POST', path: `${CONTACTS_API_PATH}/batch/upsert`, body, priority })
       return upsertOutcomes(inputs, response.body as Parameters<typeof upsertOutcomes>[1], redact)
     },
 
-    async readByEmail (email, properties) {
+    async readByEmail (email, properties, { priority = 'sync' } = {}) {
       try {
         const response = await send({
           operation: 'readByEmail',
           method: 'GET',
           path: `${CONTACTS_API_PATH}/${encodeURIComponent(email)}`,
-          query: { idProperty: 'email', ...(properties.length === 0 ? {} : { properties: properties.join(',') }) }
+          query: { idProperty: 'email', ...(properties.length === 0 ? {} : { properties: properties.join(',') }) },
+          priority
         })
         const contact = response.body as { id: string, properties?: Record<string, string | null> }
         return { hubspotId: contact.id, properties: contact.properties ?? {} }
@@ -205,15 +230,15 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
       }
     },
 
-    async checkConnection () {
+    async checkConnection ({ priority = 'sync' } = {}) {
       if (token === undefined) return { ok: false, reason: 'not_configured' }
       const startedAt = now()
       try {
         // One attempt: the check reports the present, retries would only delay it.
-        await send({ operation: 'checkConnection', method: 'GET', path: CONTACTS_API_PATH, query: { limit: '1' }, maxRetries: 0 })
+        await send({ operation: 'checkConnection', method: 'GET', path: CONTACTS_API_PATH, query: { limit: '1' }, maxRetries: 0, priority })
         return { ok: true, latencyMs: now() - startedAt }
       } catch (error) {
-        if (!(error instanceof HubSpotError)) throw error
+        if (!(error instanceof HubSpotError) || error instanceof HubSpotBusyError) throw error
         return { ok: false, reason: connectionFailureReason(error) ?? 'unreachable' }
       }
     },

@@ -71,6 +71,18 @@ export class HubSpotRateLimitError extends HubSpotError {
   }
 }
 
+/** Our own budget had no slot for a lookup in time (the sync comes first): nothing was sent to HubSpot. */
+export class HubSpotBusyError extends HubSpotError {
+  /** Until a lookup slot frees: whole seconds, at least one. */
+  readonly retryAfterMs: number
+
+  constructor (message: string, retryAfterMs: number) {
+    super('rate_limit', message, { retryable: true })
+    this.name = 'HubSpotBusyError'
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
 export class HubSpotValidationError extends HubSpotError {
   /**
    * Properties the portal does not have (PROPERTY_DOESNT_EXIST), named only inside the message

@@ -7,8 +7,8 @@ declare module 'fastify' {
   }
 }
 
-/** Client settings tests may tighten (rate window, retry delays); the rest comes from the configuration. */
-export type HubSpotTuning = Partial<Pick<HubSpotClientOptions, 'rateWindowMs' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'maxRetryWaitMs'>>
+/** Client settings tests may tighten (rate window, retry delays, a lookup's wait for a slot); the rest comes from the configuration. */
+export type HubSpotTuning = Partial<Pick<HubSpotClientOptions, 'rateWindowMs' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'maxRetryWaitMs' | 'lookupSlotWaitMs'>>
 
 /** One HubSpot client (one keep-alive connection pool, one rate budget) per process. */
 export default fp<{ tuning?: HubSpotTuning }>(async function hubspot (fastify, { tuning }) {
@@ -19,6 +19,7 @@ export default fp<{ tuning?: HubSpotTuning }>(async function hubspot (fastify, {
     timeoutMs: config.timeoutMs,
     maxRetries: config.maxRetries,
     requestsPer10s: config.requestsPer10s,
+    lookupShare: config.lookupShare,
     logger: fastify.log.child({ component: 'hubspot' }),
     ...tuning
   })

@@ -1,7 +1,7 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { HubSpotError, connectionFailureReason } from './errors.ts'
+import { HubSpotBusyError, HubSpotError, HubSpotRateLimitError, connectionFailureReason } from './errors.ts'
 import { ErrorReply } from '../contacts/schemas.ts'
 import { normalizeEmail } from '../contacts/normalize.ts'
 
@@ -14,7 +14,14 @@ const CheckFailed = Type.Object({
   message: Type.Optional(Type.String())
 })
 
-/** Connectivity checks for operators and the post-deploy smoke test. */
+/** 503 for a check that failed; Retry-After when HubSpot (a 429) or our own budget said how long to wait. */
+function checkFailed (reply: FastifyReply, error: HubSpotError) {
+  if (error instanceof HubSpotBusyError || error instanceof HubSpotRateLimitError) reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
+  // 'rejected': not the connection, HubSpot refused this input
+  return reply.code(503).send({ ok: false as const, reason: connectionFailureReason(error) ?? 'rejected', message: error.message })
+}
+
+/** Connectivity checks for operators and the post-deploy smoke test: lookups, so they never hold up the sync. */
 const hubspotRoutes: FastifyPluginAsync = async (app) => {
   const fastify = app.withTypeProvider<TypeBoxTypeProvider>()
 
@@ -24,8 +31,13 @@ const hubspotRoutes: FastifyPluginAsync = async (app) => {
       response: { 200: Type.Object({ ok: Type.Literal(true), latencyMs: Type.Number() }), 503: CheckFailed }
     }
   }, async (_request, reply) => {
-    const check = await fastify.hubspot.checkConnection()
-    return check.ok ? check : reply.code(503).send(check)
+    try {
+      const check = await fastify.hubspot.checkConnection({ priority: 'lookup' })
+      return check.ok ? check : reply.code(503).send(check)
+    } catch (error) {
+      if (!(error instanceof HubSpotBusyError)) throw error
+      return checkFailed(reply, error)
+    }
   })
 
   fastify.post('/hubspot/test', {
@@ -42,14 +54,12 @@ const hubspotRoutes: FastifyPluginAsync = async (app) => {
     const started = performance.now()
     const email = normalizeEmail(request.body.email)
     try {
-      const [outcome] = await fastify.hubspot.upsertByEmail([{ email, properties: {} }])
+      const [outcome] = await fastify.hubspot.upsertByEmail([{ email, properties: {} }], { priority: 'lookup' })
       if (!outcome.ok) throw outcome.error
       return { ok: true as const, hubspotId: outcome.hubspotId, created: outcome.created, latencyMs: Math.round(performance.now() - started) }
     } catch (error) {
       if (!(error instanceof HubSpotError)) throw error
-      // 'rejected': not the connection, HubSpot refused this input
-      const reason = connectionFailureReason(error) ?? 'rejected'
-      return reply.code(503).send({ ok: false as const, reason, message: error.message })
+      return checkFailed(reply, error)
     }
   })
 }

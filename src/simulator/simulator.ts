@@ -9,12 +9,13 @@ import { loadRequestBodyCheck, type RequestBodyCheck, type SchemaViolation } fro
 export const READ_SCOPE = 'crm.objects.contacts.read'
 export const WRITE_SCOPE = 'crm.objects.contacts.write'
 
-/** One failure mode at a time, for `count` requests or until cleared. */
-export type SimulatorFailure =
-  | { mode: 'status', status: number, retryAfterSeconds?: number, count?: number }
-  | { mode: 'reset', count?: number }
-  | { mode: 'hang', count?: number }
-  | { mode: 'rate_limit_storm', policyName?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY', retryAfterSeconds?: number, count?: number }
+/** One failure mode at a time: for `count` requests, for `forMs` from the first request it answers, or until cleared. */
+export type SimulatorFailure = { count?: number, forMs?: number } & (
+  | { mode: 'status', status: number, retryAfterSeconds?: number }
+  | { mode: 'reset' }
+  | { mode: 'hang' }
+  | { mode: 'rate_limit_storm', policyName?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY', retryAfterSeconds?: number }
+)
 
 export type SimulatorFaults = {
   /** Added before every HubSpot answer. */
@@ -98,6 +99,8 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
   let token = options.accessToken
   let scopes = new Set(options.scopes ?? [READ_SCOPE, WRITE_SCOPE])
   let faults = noFaults()
+  // When a failure with forMs ends: set by the first request it answers
+  let failureEndsAt: number | undefined
   let stats = noStats()
   let violations: SchemaViolation[] = []
   let windowRequests: number[] = []
@@ -242,6 +245,13 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
   function consumeFailure (): SimulatorFailure | undefined {
     const failure = faults.failure
     if (failure === null) return undefined
+    if (failure.forMs !== undefined) {
+      failureEndsAt ??= Date.now() + failure.forMs
+      if (Date.now() >= failureEndsAt) {
+        faults = { ...faults, failure: null }
+        return undefined
+      }
+    }
     if (failure.count !== undefined) {
       if (failure.count <= 1) faults = { ...faults, failure: null }
       else faults = { ...faults, failure: { ...failure, count: failure.count - 1 } }
@@ -354,9 +364,11 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
     schemaViolations: () => violations,
     faults: () => faults,
     setFaults (next) {
+      if (next.failure !== undefined) failureEndsAt = undefined
       faults = { ...faults, ...next }
     },
     clearFaults () {
+      failureEndsAt = undefined
       faults = noFaults()
     },
     setToken (next) {
@@ -373,6 +385,7 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
     },
     reset () {
       store.clear()
+      failureEndsAt = undefined
       faults = noFaults()
       stats = noStats()
       violations = []
