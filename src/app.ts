@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchemaValidationError, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchemaValidationError, type FastifyServerOptions } from 'fastify'
+import { compile as compileTrust } from '@fastify/proxy-addr'
 import config, { type ConfigOptions } from './config/index.ts'
 import database from './db/index.ts'
 import health from './health/index.ts'
@@ -8,8 +8,15 @@ import hubspotRoutes from './hubspot/routes.ts'
 import sync, { type SyncPluginOptions } from './sync/plugin.ts'
 import contactRoutes from './contacts/routes.ts'
 import { createIntake } from './contacts/intake.ts'
+import { createIdempotentIntake } from './contacts/idempotent-intake.ts'
+import retention from './contacts/retention-plugin.ts'
 import { createContactSearch } from './contacts/search.ts'
 import { requireApiKey } from './auth/api-keys.ts'
+import { handleError } from './edge/error-handler.ts'
+import { QuietRequestLogController } from './edge/log-controller.ts'
+import { requestId } from './edge/request-id.ts'
+import { limitRate } from './edge/rate-limit.ts'
+import { allowBrowserIntake } from './edge/cors.ts'
 
 export interface AppOptions extends ConfigOptions {
   logger?: FastifyServerOptions['logger']
@@ -26,6 +33,16 @@ const MIRROR_FRESH_SECONDS = 10 * 60
 const NOT_FOUND_REMEMBERED_SECONDS = 60
 // Statements the hot paths keep out at once, each: together within the pool (src/db/index.ts)
 const HOT_PATH_STATEMENTS = 4
+// Posts with an Idempotency-Key hold a connection each for their own transaction: this many at
+// once leave the group commit its pace (unbounded, a flood of them took it from 12,000 to 500 posts/s)
+const KEYED_TRANSACTIONS = 2
+// A request (headers and a 64 KiB body) must arrive within this: a body trickled a byte at a
+// time would otherwise hold its socket and memory forever. Checked every 2 s, not Node's 30 s.
+const REQUEST_RECEIVE_TIMEOUT_MS = 15_000
+const HEADERS_RECEIVE_TIMEOUT_MS = 10_000
+// An idle socket is closed after this: longer than the longest Prefer: wait (30 s)
+const SOCKET_IDLE_TIMEOUT_MS = 60_000
+const MAX_PATH_PARAMETER_LENGTH = 100
 
 /** Secrets that must never reach a log line, wherever they are nested. */
 export const REDACTED_LOG_PATHS = [
@@ -46,22 +63,6 @@ export function loggerOptions (level = 'info'): FastifyServerOptions['logger'] {
   return { level, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } }
 }
 
-/**
- * Two info lines per request cost about a third of the intake's CPU (bench/, LOG_LEVEL=info):
- * a request that succeeded is logged at debug, one that failed (4xx, 5xx, thrown) as before,
- * and every line still carries the request id.
- */
-class FailuresOnlyLogController extends LogController {
-  incomingRequest (request: FastifyRequest): void {
-    request.log.debug({ req: request }, 'incoming request')
-  }
-
-  requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (error || reply.statusCode >= 400) super.requestCompleted(error, request, reply)
-    else reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed')
-  }
-}
-
 /** Validation messages that name the offending property, e.g. "body/properties/nickname is not an allowed property". */
 function describeSchemaErrors (errors: FastifySchemaValidationError[], dataVar: string): Error {
   const [first] = errors
@@ -72,32 +73,62 @@ function describeSchemaErrors (errors: FastifySchemaValidationError[], dataVar: 
   return new Error(message)
 }
 
+/** A path the router refused (too long a parameter, a malformed escape): answered without echoing it. */
+function refuseUrl (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+  const statusCode = tooLong ? 414 : 400
+  return reply.code(statusCode).send({
+    statusCode,
+    error: tooLong ? 'URI Too Long' : 'Bad Request',
+    message: tooLong ? `A path parameter is longer than ${MAX_PATH_PARAMETER_LENGTH} characters` : 'The URL is not valid'
+  })
+}
+
 /** Builds the service from its plugins; tests `inject` into it without a port. */
 export async function buildApp (options: AppOptions = {}): Promise<FastifyInstance> {
+  // Known once the configuration is read (TRUST_PROXY); nothing is trusted before that
+  let trustedProxy = (_address: string, _hop: number) => false
   const app = Fastify({
     logger: options.logger ?? loggerOptions(),
-    requestIdHeader: 'x-request-id',
-    logController: new FailuresOnlyLogController(),
-    // Behind NGINX on loopback or a private (Docker) network: the client is the forwarded address
-    trustProxy: ['loopback', 'uniquelocal'],
-    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    genReqId: requestId,
+    logController: new QuietRequestLogController(),
+    trustProxy: (address, hop) => trustedProxy(address, hop),
     bodyLimit: 64 * 1024,
+    requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS,
+    connectionTimeout: SOCKET_IDLE_TIMEOUT_MS,
+    http: { requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS, headersTimeout: HEADERS_RECEIVE_TIMEOUT_MS, connectionsCheckingInterval: 2000 },
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    frameworkErrors: refuseUrl,
     // Probes and frontends get a fresh connection after a restart rather than a reset one
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true } },
     schemaErrorFormatter: describeSchemaErrors
   })
+  app.decorateRequest('caller', undefined)
+  app.setErrorHandler(handleError)
+  // Fastify's own 404 echoes the path, which a scanner makes kilobytes long
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `No route ${request.method} ${request.url.split('?', 1)[0].slice(0, 100)}` }))
   // Only JSON bodies: anything else is a 415
   app.removeContentTypeParser('text/plain')
-  // The id in every log line of the request, handed back so a caller or NGINX can quote it
-  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
   await app.register(config, { env: options.env })
+  trustedProxy = compileTrust(app.config.trustProxy)
   await app.register(database)
   await app.register(health)
+  app.addHook('onSend', async (request, reply) => {
+    // The id in every log line of the request, handed back so a caller or NGINX can quote it
+    reply.header('x-request-id', request.id)
+    // Shutting down: a keep-alive client sends its next request on a new connection, which
+    // another instance takes (or is refused), never on this one as it closes
+    if (app.shuttingDown) reply.header('connection', 'close')
+  })
+  await allowBrowserIntake(app, app.config.corsOrigins)
   await app.register(hubspot, { tuning: options.hubspotTuning })
   await app.register(sync, options.sync ?? {})
+  await app.register(retention)
 
   const intake = createIntake(app.sql, { deadlineMs: INTAKE_DEADLINE_MS, maxInFlight: HOT_PATH_STATEMENTS, maxGroup: 500 })
+  const idempotentIntake = createIdempotentIntake(app.sql, { deadlineMs: INTAKE_DEADLINE_MS, maxInFlight: KEYED_TRANSACTIONS })
   const findContact = createContactSearch({
     sql: app.sql,
     hubspot: app.hubspot,
@@ -108,12 +139,15 @@ export async function buildApp (options: AppOptions = {}): Promise<FastifyInstan
     readDeadlineMs: READ_DEADLINE_MS
   })
   const checkApiKey = requireApiKey(app.config.apiKeys)
+  const rateLimits = { intakePerMinute: app.config.intakeRatePerMinute, keyPerMinute: app.config.keyRatePerMinute }
   await app.register(async (v1) => {
     v1.addHook('onRequest', checkApiKey)
-    await v1.register(contactRoutes, { intake, events: app.syncEvents, findContact, readDeadlineMs: READ_DEADLINE_MS })
+    await limitRate(v1, rateLimits)
+    await v1.register(contactRoutes, { intake, idempotentIntake, events: app.syncEvents, findContact, readDeadlineMs: READ_DEADLINE_MS })
   }, { prefix: '/v1' })
   await app.register(async (api) => {
     api.addHook('onRequest', checkApiKey)
+    await limitRate(api, rateLimits)
     await api.register(hubspotRoutes)
   }, { prefix: '/api' })
   return app

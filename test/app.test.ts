@@ -6,7 +6,7 @@ import { testEnv } from './helpers/database.ts'
 test('log lines are JSON with request ids, and no key or token ever appears in them', async (t) => {
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } })
-  const secrets = { API_KEYS: 'key-secret-4242', HUBSPOT_ACCESS_TOKEN: 'pat-na1-secret-token-9999', HUBSPOT_BASE_URL: 'http://127.0.0.1:9' }
+  const secrets = { API_KEYS: 'key-secret-4242-abcdefgh', HUBSPOT_ACCESS_TOKEN: 'pat-na1-secret-token-9999', HUBSPOT_BASE_URL: 'http://127.0.0.1:9' }
   const app = await buildApp({ env: await testEnv(t, { ...secrets, LOG_LEVEL: 'trace', HUBSPOT_MAX_RETRIES: '0' }), logger: { ...loggerOptions('trace') as object, stream } })
   t.teardown(() => app.close())
   await app.ready()

@@ -1,11 +1,14 @@
 import fp from 'fastify-plugin'
 import fastifyEnv from '@fastify/env'
+import { compile as compileTrust } from '@fastify/proxy-addr'
 import { EnvSchema, type Env } from './schema.ts'
+import { parseApiKeys, type ApiKey } from './api-keys.ts'
 
 export interface AppConfig {
   port: number
   host: string
-  production: boolean
+  /** NODE_ENV is neither development nor test: the checks are on (a typo included). */
+  strict: boolean
   /** Unset: the embedded PostgreSQL keeps its files in dataDir. */
   databaseUrl: string | undefined
   dataDir: string
@@ -15,8 +18,19 @@ export interface AppConfig {
     timeoutMs: number
     maxRetries: number
     requestsPer10s: number
+    /** The largest share of the budget that search misses and the checks may take. */
+    lookupShare: number
   }
-  apiKeys: string[]
+  /** Empty: no auth (development and test only). */
+  apiKeys: ApiKey[]
+  /** Exact origins whose pages may POST contacts; empty: no CORS. */
+  corsOrigins: string[]
+  /** Per minute: posts per client address with an intake key, requests per read / admin key; 0: no limit. */
+  intakeRatePerMinute: number
+  keyRatePerMinute: number
+  /** Addresses, CIDR ranges or proxy-addr's names (loopback, linklocal, uniquelocal) whose X-Forwarded-For is believed. */
+  trustProxy: string[]
+  retentionDays: number
   contactProperties: string[]
   logLevel: string
   deployColor: 'blue' | 'green' | undefined
@@ -53,33 +67,89 @@ function splitList (value: string): string[] {
   return value.split(',').map((item) => item.trim()).filter(Boolean)
 }
 
+const RELAXED_NODE_ENVS = new Set(['development', 'test'])
+// NGINX in front, on loopback or a private (Docker) network
+const DEFAULT_TRUST_PROXY = ['loopback', 'uniquelocal']
+
+function invalid (message: string): ConfigError {
+  return new ConfigError(`Invalid configuration: ${message}`)
+}
+
+/** The token goes wherever this URL points: no user-info (`https://api.hubapi.com@evil.example`), no query. */
+function hubspotBaseUrl (value: string): URL {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw invalid('HUBSPOT_BASE_URL is not a URL')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('HUBSPOT_BASE_URL must be http:// or https://')
+  if (url.username !== '' || url.password !== '') throw invalid('HUBSPOT_BASE_URL must not hold user-info (user@ before the host)')
+  if (url.search !== '' || url.hash !== '') throw invalid('HUBSPOT_BASE_URL must not hold a query or a fragment')
+  return url
+}
+
+function corsOrigins (value: string): string[] {
+  return splitList(value).map((origin) => {
+    let url: URL | undefined
+    try { url = new URL(origin) } catch {}
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) {
+      throw invalid(`CORS_ORIGINS entry "${origin}" is not an exact origin like https://www.example.com (scheme and host, no path or trailing slash)`)
+    }
+    return origin
+  })
+}
+
+function trustedProxies (value: string): string[] {
+  const entries = splitList(value)
+  if (entries.length === 0) return DEFAULT_TRUST_PROXY
+  try {
+    compileTrust(entries)
+  } catch {
+    throw invalid(`TRUST_PROXY must list addresses, CIDR ranges or proxy-addr's names (loopback, linklocal, uniquelocal), comma-separated`)
+  }
+  return entries
+}
+
 export function toAppConfig (env: Env): AppConfig {
-  const production = env.NODE_ENV === 'production'
+  const strict = !RELAXED_NODE_ENVS.has(env.NODE_ENV)
   const accessToken = env.HUBSPOT_ACCESS_TOKEN || env.HUBSPOT_API_KEY || undefined
-  const apiKeys = splitList(env.API_KEYS)
-  if (production) {
+  let apiKeys: ApiKey[]
+  try {
+    apiKeys = parseApiKeys(env.API_KEYS)
+  } catch (error) {
+    throw invalid((error as Error).message)
+  }
+  if (strict) {
     const missing = [
       accessToken ? undefined : 'HUBSPOT_ACCESS_TOKEN (or HUBSPOT_API_KEY)',
       apiKeys.length > 0 ? undefined : 'API_KEYS'
     ].filter(Boolean)
     if (missing.length > 0) {
-      throw new ConfigError(`Invalid configuration: NODE_ENV=production requires ${missing.join(' and ')}`)
+      throw invalid(`NODE_ENV=${env.NODE_ENV} requires ${missing.join(' and ')} (only development and test run without them)`)
     }
   }
+  const baseUrl = hubspotBaseUrl(env.HUBSPOT_BASE_URL)
   return {
     port: env.PORT,
     host: env.HOST,
-    production,
+    strict,
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.DATA_DIR,
     hubspot: {
       accessToken,
-      baseUrl: env.HUBSPOT_BASE_URL.replace(/\/+$/, ''),
+      baseUrl: baseUrl.href.replace(/\/+$/, ''),
       timeoutMs: env.HUBSPOT_TIMEOUT_MS,
       maxRetries: env.HUBSPOT_MAX_RETRIES,
-      requestsPer10s: env.HUBSPOT_REQUESTS_PER_10S
+      requestsPer10s: env.HUBSPOT_REQUESTS_PER_10S,
+      lookupShare: env.HUBSPOT_LOOKUP_SHARE
     },
     apiKeys,
+    corsOrigins: corsOrigins(env.CORS_ORIGINS),
+    intakeRatePerMinute: env.INTAKE_RATE_PER_MINUTE,
+    keyRatePerMinute: env.KEY_RATE_PER_MINUTE,
+    trustProxy: trustedProxies(env.TRUST_PROXY),
+    retentionDays: env.RETENTION_DAYS,
     contactProperties: splitList(env.CONTACT_PROPERTIES),
     logLevel: env.LOG_LEVEL,
     deployColor: env.DEPLOY_COLOR || undefined
@@ -100,4 +170,7 @@ export default fp<ConfigOptions>(async function config (fastify, options) {
   const appConfig = toAppConfig((fastify as unknown as { env: Env }).env)
   fastify.decorate('config', appConfig)
   fastify.log.level = appConfig.logLevel
+  if (appConfig.strict && appConfig.hubspot.baseUrl.startsWith('http:')) {
+    fastify.log.warn({ baseUrl: appConfig.hubspot.baseUrl }, 'HUBSPOT_BASE_URL is plain http: the token travels unencrypted (fine for a simulator, not for HubSpot)')
+  }
 }, { name: 'config' })

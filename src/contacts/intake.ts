@@ -1,10 +1,13 @@
 import type { Sql } from '../db/client.ts'
 import { createTurnBatcher, type TurnBatcherOptions } from '../db/turn-batcher.ts'
-import { DatabaseUnavailableError } from '../db/unavailable.ts'
+import { DatabaseUnavailableError, UnstorableValueError, isDataError, isDatabaseUnavailable } from '../db/unavailable.ts'
 import { insertRequests, type NewRequest } from './requests-table.ts'
 
 export interface Intake {
-  /** Resolves once the request is committed; rejects with DatabaseUnavailableError past the deadline. */
+  /**
+   * Resolves once the request is committed; rejects with DatabaseUnavailableError when the
+   * database is away or past the deadline, with UnstorableValueError when its own data cannot be stored.
+   */
   accept: (request: NewRequest) => Promise<void>
 }
 
@@ -20,9 +23,9 @@ const SERIALIZATION_FAILURE = '40001'
 export function createIntake (sql: Sql, options: TurnBatcherOptions & { deadlineMs: number }): Intake {
   let lastCommitAt = 0
   const commits = createTurnBatcher(async (requests: NewRequest[]) => {
-    await insertWithRetry(sql, requests)
+    const refusals = await storeIsolatingBadData(sql, requests)
     lastCommitAt = performance.now()
-    return requests.map(() => undefined)
+    return refusals
   }, options)
 
   return {
@@ -40,11 +43,35 @@ export function createIntake (sql: Sql, options: TurnBatcherOptions & { deadline
         }
         let timer = setTimeout(checkDeadline, options.deadlineMs)
         commits.submit(request).then(
-          () => { clearTimeout(timer); resolve() },
-          (error: Error) => { clearTimeout(timer); reject(error instanceof DatabaseUnavailableError ? error : new DatabaseUnavailableError(error.message)) }
+          (refusal) => {
+            clearTimeout(timer)
+            if (refusal) reject(refusal)
+            else resolve()
+          },
+          (error: Error) => {
+            clearTimeout(timer)
+            reject(isDatabaseUnavailable(error) ? new DatabaseUnavailableError(error.message, { cause: error }) : error)
+          }
         )
       })
     }
+  }
+}
+
+/**
+ * Stores a group; when PostgreSQL refuses its data (a NUL character, say), halves it until the
+ * requests that hold such data are alone, so that one caller's bad value never fails another's
+ * contact. One refusal per request, undefined for those stored.
+ */
+async function storeIsolatingBadData (sql: Sql, requests: NewRequest[]): Promise<Array<UnstorableValueError | undefined>> {
+  try {
+    await insertWithRetry(sql, requests)
+    return requests.map(() => undefined)
+  } catch (error) {
+    if (!isDataError(error)) throw error
+    if (requests.length === 1) return [new UnstorableValueError('The contact holds a value PostgreSQL cannot store')]
+    const middle = Math.ceil(requests.length / 2)
+    return [...await storeIsolatingBadData(sql, requests.slice(0, middle)), ...await storeIsolatingBadData(sql, requests.slice(middle))]
   }
 }
 

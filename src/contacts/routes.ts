@@ -1,29 +1,29 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Intake } from './intake.ts'
-import { DatabaseUnavailableError, readWithin } from '../db/unavailable.ts'
+import type { IdempotentIntake } from './idempotent-intake.ts'
+import { UnstorableValueError, readWithin } from '../db/unavailable.ts'
 import { findRequest, type RequestState } from './requests-table.ts'
 import { normalizeEmail } from './normalize.ts'
 import { waitForSync } from './wait-for-sync.ts'
 import type { ContactView } from './search.ts'
 import type { SyncEvents } from '../sync/events.ts'
-import { HubSpotError } from '../hubspot/errors.ts'
 import {
   ContactReply, ErrorReply, FailedReply, MAX_WAIT_SECONDS, QueuedReply, RequestReply, SearchQuery, SyncedReply, contactBody
 } from './schemas.ts'
 
 export interface ContactRoutesOptions {
   intake: Intake
+  /** Posts with an Idempotency-Key: stored once per key and API key, in a transaction of their own. */
+  idempotentIntake: IdempotentIntake
   events: SyncEvents
   findContact: (email: string) => Promise<ContactView | null>
   /** A status read the database has not answered within this is a 503. */
   readDeadlineMs: number
 }
 
-// How soon a client should retry when the database is away
-const RETRY_AFTER_SECONDS = 5
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** `Prefer: wait=N` → N seconds (at most 30), or 0. */
@@ -32,10 +32,15 @@ export function preferredWaitSeconds (prefer: string | undefined): number {
   return match ? Math.min(Number(match[1]), MAX_WAIT_SECONDS) : 0
 }
 
-/** 503 with Retry-After: nothing was done, the caller should retry later. */
-function serviceUnavailable (reply: FastifyReply, message: string) {
-  reply.header('retry-after', String(RETRY_AFTER_SECONDS))
-  return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message })
+/**
+ * The first property whose value PostgreSQL cannot store (a NUL character, an unpaired
+ * surrogate): refused here, so that it never reaches a group commit shared with other callers.
+ */
+export function unstorableProperty (properties: Record<string, unknown>): string | undefined {
+  for (const [name, value] of Object.entries(properties)) {
+    if (typeof value === 'string' && (value.includes('\u0000') || !value.isWellFormed())) return name
+  }
+  return undefined
 }
 
 function requestReply (state: RequestState) {
@@ -52,7 +57,7 @@ function requestReply (state: RequestState) {
   }
 }
 
-const contactRoutes: FastifyPluginAsync<ContactRoutesOptions> = async (app, { intake, events, findContact, readDeadlineMs }) => {
+const contactRoutes: FastifyPluginAsync<ContactRoutesOptions> = async (app, { intake, idempotentIntake, events, findContact, readDeadlineMs }) => {
   const readRequest = (id: string) => readWithin(findRequest(app.sql, id), readDeadlineMs)
   const fastify = app.withTypeProvider<TypeBoxTypeProvider>()
 
@@ -65,27 +70,38 @@ const contactRoutes: FastifyPluginAsync<ContactRoutesOptions> = async (app, { in
   })
 
   fastify.post('/contacts', {
+    config: { scope: 'intake' },
     schema: {
       summary: 'Upsert a contact by email: stored durably, synced to HubSpot in the background',
-      headers: Type.Object({ prefer: Type.Optional(Type.String()) }),
+      headers: Type.Object({
+        prefer: Type.Optional(Type.String()),
+        'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$', description: '1–255 visible ASCII characters' }))
+      }),
       body: contactBody(fastify.config.contactProperties),
-      response: { 200: SyncedReply, 202: QueuedReply, 400: ErrorReply, 422: FailedReply, 503: ErrorReply }
+      // 422: HubSpot rejected the contact (Prefer: wait), or the Idempotency-Key was used with another body
+      response: { 200: SyncedReply, 202: QueuedReply, 400: ErrorReply, 422: Type.Union([FailedReply, ErrorReply]), 503: ErrorReply }
     }
   }, async (request, reply) => {
     const { email, properties = {} } = request.body
     if (properties.email !== undefined && normalizeEmail(String(properties.email)) !== email) {
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: 'properties.email differs from email' })
     }
-    const { email: _sameEmail, ...writable } = properties
-    const id = randomUUID()
-    try {
-      await intake.accept({ id, email, properties: writable })
-    } catch (error) {
-      if (!(error instanceof DatabaseUnavailableError)) throw error
-      request.log.error({ err: error }, 'contact not stored: database unavailable')
-      return serviceUnavailable(reply, 'The contact was not stored: the database is unavailable; retry later')
+    const unstorable = unstorableProperty(properties)
+    if (unstorable !== undefined) {
+      throw new UnstorableValueError(`body/properties/${unstorable} holds a character PostgreSQL cannot store (a NUL character or an unpaired surrogate)`)
     }
-    events.queued()
+    const { email: _sameEmail, ...writable } = properties
+    let id: string = randomUUID()
+    const idempotencyKey = request.headers['idempotency-key']
+    if (idempotencyKey === undefined) {
+      await intake.accept({ id, email, properties: writable })
+      events.queued()
+    } else {
+      // A replay answers as the first post did, by the first post's id
+      const accepted = await idempotentIntake.accept({ id, email, properties: writable }, { keyId: request.caller!.keyId, key: idempotencyKey })
+      if (!accepted.replay) events.queued()
+      id = accepted.id
+    }
     reply.header('location', `/v1/contacts/requests/${id}`)
 
     const waitSeconds = preferredWaitSeconds(request.headers.prefer)
@@ -102,43 +118,27 @@ const contactRoutes: FastifyPluginAsync<ContactRoutesOptions> = async (app, { in
   })
 
   fastify.get('/contacts/requests/:id', {
+    config: { scope: 'read' },
     schema: {
       summary: 'What became of an upsert',
       params: Type.Object({ id: Type.String() }),
       response: { 200: RequestReply, 404: ErrorReply, 503: ErrorReply }
     }
   }, async (request, reply) => {
-    let state: RequestState | undefined
-    try {
-      state = UUID.test(request.params.id) ? await readRequest(request.params.id) : undefined
-    } catch (error) {
-      if (!(error instanceof DatabaseUnavailableError)) throw error
-      request.log.error({ err: error }, 'request status not read: database unavailable')
-      return serviceUnavailable(reply, 'The request status could not be read: the database is unavailable; retry later')
-    }
+    const state = UUID.test(request.params.id) ? await readRequest(request.params.id) : undefined
     if (!state) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'No such request' })
     return requestReply(state)
   })
 
   fastify.get('/contacts', {
+    config: { scope: 'read' },
     schema: {
       summary: 'Find a contact by email',
       querystring: SearchQuery,
       response: { 200: ContactReply, 404: ErrorReply, 503: ErrorReply }
     }
   }, async (request, reply) => {
-    let contact: ContactView | null
-    try {
-      contact = await findContact(request.query.email)
-    } catch (error) {
-      if (error instanceof DatabaseUnavailableError) {
-        request.log.error({ err: error }, 'contact not searched: database unavailable')
-        return serviceUnavailable(reply, 'The contact could not be searched: the database is unavailable; retry later')
-      }
-      if (!(error instanceof HubSpotError)) throw error
-      request.log.warn({ err: error }, 'contact lookup failed')
-      return serviceUnavailable(reply, `HubSpot could not be asked: ${error.message}`)
-    }
+    const contact = await findContact(request.query.email)
     if (!contact) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'Neither the service nor HubSpot knows this email' })
     return contact
   })

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { connectSql, type Sql } from './client.ts'
 import { migrate } from './migrate.ts'
+import { within } from '../sync/waiting.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -8,13 +9,22 @@ declare module 'fastify' {
   }
 }
 
-// Intake commits and search reads take at most 4 each (src/app.ts); the sync worker, probes
-// and status reads share the rest
+// Intake commits and search reads keep at most 4 statements out each and keyed posts 2
+// transactions (src/app.ts); the sync worker, probes and status reads share what is left, and
+// postgres.js queues the surplus on busy connections rather than fail it
 const POOL_SIZE = 10
 // PGlite runs one statement at a time, and its socket server interleaves the protocol
 // messages of concurrent connections (unnamed portals get lost): one connection it is
 const EMBEDDED_POOL_SIZE = 1
 const STATEMENT_TIMEOUT_MS = 5000
+// The contract: a start that cannot work stops within 15 s, even when the database never answers
+const STARTUP_DEADLINE_MS = 10_000
+
+/** Where DATABASE_URL points, without its password: for a start that failed. */
+function describeDatabase (url: string): string {
+  const { hostname, port, pathname } = new URL(url)
+  return `${hostname}:${port || 5432}${pathname}`
+}
 
 /** Connects to DATABASE_URL, or to an embedded PostgreSQL in DATA_DIR, and applies the migrations. */
 export default fp(async function database (fastify) {
@@ -30,12 +40,14 @@ export default fp(async function database (fastify) {
     onnotice: (notice) => fastify.log.debug({ notice: notice.message }, 'postgres notice')
   })
   try {
-    const applied = await migrate(sql)
+    const applied = await within(migrate(sql), STARTUP_DEADLINE_MS)
+    if (applied === false) throw new Error(`did not answer within ${STARTUP_DEADLINE_MS / 1000} s`)
     if (applied.length > 0) fastify.log.info({ applied }, 'migrations applied')
   } catch (error) {
-    await sql.end({ timeout: 1 })
+    await within(sql.end({ timeout: 1 }), 2000)
     await embedded?.close()
-    throw error
+    const where = databaseUrl === undefined ? `the embedded database in DATA_DIR ${dataDir}` : `DATABASE_URL (${describeDatabase(databaseUrl)})`
+    throw new Error(`${where}: ${(error as Error).message}`, { cause: error })
   }
   fastify.decorate('sql', sql)
   fastify.addHook('onClose', async () => {

@@ -5,18 +5,33 @@ export class DatabaseUnavailableError extends Error {
   name = 'DatabaseUnavailableError'
 }
 
-// postgres.js's connection errors, Node's socket errors, and PostgreSQL's shutdown,
-// too-many-connections and cancelled-statement codes (class 08, connection exceptions, below)
+/** A request held a value PostgreSQL cannot store (SQLSTATE class 22): that request's fault alone (400). */
+export class UnstorableValueError extends Error {
+  name = 'UnstorableValueError'
+  statusCode = 400
+}
+
+// postgres.js's connection errors, Node's socket errors, a cancelled statement (statement_timeout)
+// and a denied permission (the operator's grants, not the request)
 const UNAVAILABLE_CODES = new Set([
   'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-  '57P01', '57P02', '57P03', '53300', '57014'
+  '57014', '42501'
 ])
+// SQLSTATE classes: connection exception, insufficient resources, invalid authorization,
+// invalid catalog name (no such database), operator intervention (shutdown, crash)
+const UNAVAILABLE_CLASSES = ['08', '53', '28', '3D', '57P']
 
-/** Whether an error says the database is away, rather than that the statement is wrong. */
+/** Whether an error says the database is away or refuses the service, rather than that the statement or its data is wrong. */
 export function isDatabaseUnavailable (error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code
-  return typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))
+  return typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CLASSES.some((prefix) => code.startsWith(prefix)))
+}
+
+/** Whether PostgreSQL refused the data of a statement (class 22: an invalid character, a value out of range). */
+export function isDataError (error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code
+  return typeof code === 'string' && code.startsWith('22')
 }
 
 /**

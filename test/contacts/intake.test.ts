@@ -79,7 +79,7 @@ test('an unknown or malformed request id is a 404', async (t) => {
 })
 
 test('with API_KEYS set, /v1 and /api need a valid bearer key; health stays open', async (t) => {
-  const app = await buildTestApp(t, { API_KEYS: 'key-one,key-two' })
+  const app = await buildTestApp(t, { API_KEYS: 'key-one-0123456789,key-two-0123456789' })
   const post = (authorization?: string) => app.inject({
     method: 'POST',
     url: '/v1/contacts',
@@ -87,14 +87,14 @@ test('with API_KEYS set, /v1 and /api need a valid bearer key; health stays open
     payload: { email: 'a@b.co' }
   })
   t.equal((await post()).statusCode, 401, 'no key')
-  t.equal((await post('Bearer key-three')).statusCode, 401, 'wrong key')
-  t.equal((await post('Bearer key-on')).statusCode, 401, 'a prefix of a key')
-  t.equal((await post('Basic key-one')).statusCode, 401, 'not a bearer key')
+  t.equal((await post('Bearer key-three-0123456789')).statusCode, 401, 'wrong key')
+  t.equal((await post('Bearer key-one-012345678')).statusCode, 401, 'a prefix of a key')
+  t.equal((await post('Basic key-one-0123456789')).statusCode, 401, 'not a bearer key')
   const refused = await post('Bearer wrong')
   t.match(refused.json(), { statusCode: 401, error: 'Unauthorized' })
   t.equal(refused.headers['www-authenticate'], 'Bearer')
-  t.equal((await post('Bearer key-one')).statusCode, 202)
-  t.equal((await post('bearer key-two')).statusCode, 202)
+  t.equal((await post('Bearer key-one-0123456789')).statusCode, 202)
+  t.equal((await post('bearer key-two-0123456789')).statusCode, 202)
   t.equal((await app.inject('/v1/contacts?email=a@b.co')).statusCode, 401)
   t.equal((await app.inject('/api/hubspot/test')).statusCode, 401)
   t.equal((await app.inject('/health')).statusCode, 200)

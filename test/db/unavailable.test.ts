@@ -1,12 +1,34 @@
 import { test } from 'tap'
-import { DatabaseUnavailableError, isDatabaseUnavailable, readWithin } from '../../src/db/unavailable.ts'
+import { DatabaseUnavailableError, isDataError, isDatabaseUnavailable, readWithin } from '../../src/db/unavailable.ts'
 
-test('connection failures and shutdowns say the database is away; a wrong statement does not', async (t) => {
-  for (const code of ['ECONNREFUSED', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', '08006', '57P01', '53300', '57014']) {
-    t.ok(isDatabaseUnavailable(Object.assign(new Error('x'), { code })), code)
-  }
-  for (const code of ['42601', '23505', '22P02', undefined]) {
-    t.notOk(isDatabaseUnavailable(Object.assign(new Error('x'), { code })), String(code))
+const withCode = (code: string | undefined) => Object.assign(new Error('x'), { code })
+
+test('what each SQLSTATE says: the database is away, the data is bad, or the statement is wrong', async (t) => {
+  const cases: Array<[string | undefined, 'unavailable' | 'data' | 'neither', string]> = [
+    ['ECONNREFUSED', 'unavailable', 'nothing listens'],
+    ['CONNECT_TIMEOUT', 'unavailable', 'nothing answers'],
+    ['CONNECTION_CLOSED', 'unavailable', 'the connection dropped'],
+    ['08006', 'unavailable', 'connection failure'],
+    ['08P01', 'unavailable', 'protocol violation'],
+    ['28P01', 'unavailable', 'a wrong password'],
+    ['28000', 'unavailable', 'login refused (pg_hba)'],
+    ['3D000', 'unavailable', 'no such database'],
+    ['42501', 'unavailable', 'permission denied: the grants, not the request'],
+    ['57P01', 'unavailable', 'admin shutdown'],
+    ['57P03', 'unavailable', 'cannot connect now (starting up)'],
+    ['53300', 'unavailable', 'too many connections'],
+    ['53100', 'unavailable', 'disk full'],
+    ['57014', 'unavailable', 'statement timeout'],
+    ['22P05', 'data', 'untranslatable character (NUL in jsonb)'],
+    ['22021', 'data', 'invalid byte sequence'],
+    ['22003', 'data', 'numeric value out of range'],
+    ['42601', 'neither', 'syntax error: a bug, a 500'],
+    ['23505', 'neither', 'unique violation'],
+    [undefined, 'neither', 'no code']
+  ]
+  for (const [code, expected, what] of cases) {
+    t.equal(isDatabaseUnavailable(withCode(code)), expected === 'unavailable', `${code}: ${what}`)
+    t.equal(isDataError(withCode(code)), expected === 'data', `${code}: ${what}`)
   }
   t.notOk(isDatabaseUnavailable(undefined))
 })
