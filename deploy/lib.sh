@@ -105,7 +105,19 @@ env_value () { # NAME [DEFAULT]: the last NAME=value line of ENV_FILE, quotes st
   fi
   echo "${value:-${2:-}}"
 }
-first_api_key () { local keys; keys=$(env_value API_KEYS); keys=${keys%%,*}; echo "${keys//[[:space:]]/}"; }
+# The first admin key of API_KEYS (a bare key, or admin:KEY): the HubSpot check needs admin
+admin_api_key () {
+  local entry entries
+  IFS=',' read -ra entries <<<"$(env_value API_KEYS)"
+  for entry in "${entries[@]}"; do
+    entry=${entry//[[:space:]]/}
+    case $entry in
+      admin:*) echo "${entry#admin:}"; return ;;
+      *:*|'') ;;
+      *) echo "$entry"; return ;;
+    esac
+  done
+}
 
 # ---------------------------------------------------------------- hooks and HTTP
 run_hook () { # NAME COLOR: runs the hook's command line with the color as $1
@@ -227,7 +239,7 @@ check_env () {
   else
     check_fail "HUBSPOT_ACCESS_TOKEN is not set in $ENV_FILE (a HubSpot private-app token)"
   fi
-  if [ -n "$(first_api_key)" ]; then check_ok "API_KEYS set"; else check_fail "API_KEYS is not set in $ENV_FILE (comma-separated bearer keys for /v1 and /api)"; fi
+  if [ -n "$(admin_api_key)" ]; then check_ok "API_KEYS has an admin key"; else check_fail "API_KEYS has no admin key in $ENV_FILE (a bare key or admin:KEY, for the HubSpot check and the smoke test)"; fi
   if [ -n "$(env_value POSTGRES_PASSWORD)" ]; then check_ok "POSTGRES_PASSWORD set"; else check_fail "POSTGRES_PASSWORD is not set in $ENV_FILE (the compose PostgreSQL's password)"; fi
 }
 
@@ -293,10 +305,10 @@ check_token () {
   local color=$1 url reason
   url="$(color_url "$color")/api/hubspot/test"
   if is_dry; then
-    say "[dry-run] would GET $url with the first key of API_KEYS and expect 200 {\"ok\":true}"
+    say "[dry-run] would GET $url with the first admin key of API_KEYS and expect 200 {\"ok\":true}"
     return 0
   fi
-  http_get "$url" "$(first_api_key)"
+  http_get "$url" "$(admin_api_key)"
   if [ "$HTTP_CODE" = 200 ]; then
     say "HubSpot accepts the token (latency $(json_field "$HTTP_BODY" latencyMs) ms)"
     return 0

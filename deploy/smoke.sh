@@ -8,7 +8,7 @@
 #
 #   deploy/smoke.sh [BASE_URL]          BASE_URL default https://127.0.0.1 (SMOKE_URL)
 #
-# API key: SMOKE_API_KEY, else the first key of API_KEYS in ENV_FILE (default .env next to deploy/).
+# API key: SMOKE_API_KEY, else the first admin key of API_KEYS (bare or admin:) in ENV_FILE (default .env next to deploy/).
 # SMOKE_INSECURE=1 accepts a certificate that does not match (default 1 for 127.0.0.1/localhost only).
 # SMOKE_EMAIL: the contact to upsert (default smoke+<time>@example.com; it really lands in HubSpot).
 # SMOKE_WAIT: seconds for "Prefer: wait" (default 10).
@@ -35,10 +35,19 @@ if [ -z "$api_key" ] && [ -r "$ENV_FILE" ]; then
   api_key=${api_key%$'\r'}
   api_key=${api_key#[\"\']}
   api_key=${api_key%[\"\']}
-  api_key=${api_key%%,*}
-  api_key=${api_key//[[:space:]]/}
+  # The first admin key (a bare key, or admin:KEY): the smoke test also searches
+  IFS=',' read -ra entries <<<"$api_key"
+  api_key=''
+  for entry in "${entries[@]}"; do
+    entry=${entry//[[:space:]]/}
+    case $entry in
+      admin:*) api_key=${entry#admin:}; break ;;
+      *:*|'') ;;
+      *) api_key=$entry; break ;;
+    esac
+  done
 fi
-[ -n "$api_key" ] || fail "no API key: set SMOKE_API_KEY or API_KEYS in $ENV_FILE"
+[ -n "$api_key" ] || fail "no admin API key: set SMOKE_API_KEY, or a bare or admin: key in API_KEYS in $ENV_FILE"
 
 # request METHOD PATH [BODY] [EXTRA_HEADER]: sets CODE and BODY. The key reaches curl on stdin.
 request () {

@@ -36,7 +36,7 @@ async function sandbox (t: Test): Promise<Sandbox> {
   await mkdir(marks)
   const upstreamFile = join(dir, 'active-upstream.conf')
   await copyFile(join(DEPLOY_DIR, 'nginx/active-upstream.conf'), upstreamFile)
-  await writeFile(join(dir, '.env'), 'HUBSPOT_ACCESS_TOKEN=pat-na1-x\nAPI_KEYS=k1,k2\nPOSTGRES_PASSWORD=secret\n')
+  await writeFile(join(dir, '.env'), 'HUBSPOT_ACCESS_TOKEN=pat-na1-x\nAPI_KEYS=intake:form-key-0123456789,operator-key-0123456789\nPOSTGRES_PASSWORD=secret\n')
   const hasOpenssl = onPath('openssl')
   if (hasOpenssl) {
     spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
@@ -92,13 +92,13 @@ test('deploy.sh --dry-run lists every step and changes nothing', async (t) => {
     /ok {4}\d+ GB free on .* \(more than 5 GB needed\)/,
     /ok {4}TLS certificate and key present/,
     /ok {4}HUBSPOT_ACCESS_TOKEN set in .*\.env \(checked against HubSpot once the new color runs\)/,
-    /ok {4}API_KEYS set/,
+    /ok {4}API_KEYS has an admin key/,
     /ok {4}upstream file .*active-upstream\.conf \(active: blue\)/,
     /ok {4}nginx answers at http:\/\/127\.0\.0\.1:\d+/,
     /\[dry-run\] would run APP_BUILD_CMD: touch '.*\/marks\/build-'"green"/,
     /\[dry-run\] would run APP_START_CMD: touch '.*\/marks\/start-'"green"/,
     'would poll http://127.0.0.1:3002/health/ready every 5s until it answers 200, for at most 300s',
-    'would GET http://127.0.0.1:3002/api/hubspot/test with the first key of API_KEYS and expect 200 {"ok":true}',
+    'would GET http://127.0.0.1:3002/api/hubspot/test with the first admin key of API_KEYS and expect 200 {"ok":true}',
     /would write .*active-upstream\.conf \(temp file \+ mv\):\n {8}\| # active: green\n/,
     '        |     server app_green:3000 max_fails=0;\n        |     server app_blue:3000 max_fails=0 backup;',
     /\[dry-run\] would run NGINX_TEST_CMD: touch/,
@@ -167,7 +167,7 @@ test('pre-flight: every failed check is named, and nothing runs', async (t) => {
     /FAIL {2}only \d+ GB free on .*, more than 100000000 GB needed/,
     /FAIL {2}TLS file missing, empty or unreadable: .*missing-key\.pem/,
     /FAIL {2}HUBSPOT_ACCESS_TOKEN is not set in .*\.env/,
-    /FAIL {2}API_KEYS is not set in .*\.env/,
+    /FAIL {2}API_KEYS has no admin key in .*\.env/,
     /FAIL {2}POSTGRES_PASSWORD is not set in .*\.env/,
     /FAIL {2}nginx does not answer at http:\/\/127\.0\.0\.1:1/
   ]) t.match(run.output, message)

@@ -137,7 +137,7 @@ export async function startStack (t: Test): Promise<Stack> {
     'NODE_ENV=production',
     `HUBSPOT_ACCESS_TOKEN=${SIMULATOR_TOKEN}`,
     `HUBSPOT_BASE_URL=${simulator.url}`,
-    `API_KEYS=${API_KEY},second-key`,
+    `API_KEYS=intake:form-key-0123456789,${API_KEY},read:second-key-0123456789`,
     'LOG_LEVEL=warn',
     'POSTGRES_PASSWORD=not-used-by-this-test',
     ''
