@@ -23,6 +23,11 @@ const SERVICE_NODE_ARGS = START_WORDS.slice(NODE_AT + 1)
 const BENCHMARKS_FILE = `${ROOT}BENCHMARKS.md`
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const TOKEN = 'pat-bench-token'
+// Posts with a form's intake key, searches with a support tool's read key: scopes and the
+// per-address rate limit are on the measured path, the limit set high enough never to refuse
+const INTAKE_KEY = 'bench-intake-key-0123456789'
+const READ_KEY = 'bench-read-key-0123456789'
+const INTAKE_RATE_PER_MINUTE = 1_000_000_000
 
 // The sync figure counts whole calls in a window; the budget releases slots in bursts 10 s after
 // each answer, so a short window is off by a few calls (±5 % at 20 s, ±1 % at 60 s)
@@ -141,7 +146,7 @@ async function postLoad (url: string, prefix: string, options: Partial<Options>)
     ...options,
     requests: [{
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${INTAKE_KEY}` },
       setupRequest: (request) => ({ ...request, body: JSON.stringify({ email: `${prefix}${next++}@bench.example.com`, properties: { firstname: 'Ada', company: 'Analytical Engines' } }) }),
       onResponse: (status, body) => {
         if (status >= 200 && status < 300) acceptedEmails.push(/"email":"([^"]+)"/.exec(body)?.[1] ?? '')
@@ -157,7 +162,7 @@ async function searchLoad (url: string, emails: string[]): Promise<Result> {
     url: `${url}/v1/contacts`,
     connections: CONNECTIONS,
     duration: PLAN.loadSeconds,
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/v1/contacts?email=${encodeURIComponent(emails[next++ % emails.length])}` }) }]
+    requests: [{ method: 'GET', headers: { authorization: `Bearer ${READ_KEY}` }, setupRequest: (request) => ({ ...request, path: `/v1/contacts?email=${encodeURIComponent(emails[next++ % emails.length])}` }) }]
   })
 }
 
@@ -201,7 +206,9 @@ async function main () {
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
         HUBSPOT_BASE_URL: simulator.url,
         HUBSPOT_ACCESS_TOKEN: TOKEN,
-        HUBSPOT_REQUESTS_PER_10S: String(BUDGET_PER_10S)
+        HUBSPOT_REQUESTS_PER_10S: String(BUDGET_PER_10S),
+        API_KEYS: `intake:${INTAKE_KEY},read:${READ_KEY}`,
+        INTAKE_RATE_PER_MINUTE: String(INTAKE_RATE_PER_MINUTE)
       },
       stdio: ['ignore', 'pipe', 'pipe']
     })
@@ -231,7 +238,7 @@ async function main () {
     for (let i = 0; i < PLAN.lowLoadSeconds * 1000 / LOW_LOAD_INTERVAL_MS; i++) {
       await sleep(Math.max(0, lowLoadStart + i * LOW_LOAD_INTERVAL_MS - performance.now()))
       const email = `low-${i}@bench.example.com`
-      posts.push(request(`${serviceUrl}/v1/contacts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, properties: { firstname: 'Ada' } }) })
+      posts.push(request(`${serviceUrl}/v1/contacts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${INTAKE_KEY}` }, body: JSON.stringify({ email, properties: { firstname: 'Ada' } }) })
         .then(async (response) => {
           await response.body.dump()
           if (response.statusCode !== 202) throw new Error(`low-load POST answered ${response.statusCode}`)
