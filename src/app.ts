@@ -2,21 +2,20 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { compile as compileTrust } from '@fastify/proxy-addr'
 import config, { type ConfigOptions } from './config/index.ts'
 import database from './db/index.ts'
-import health from './health/index.ts'
 import hubspot, { type HubSpotTuning } from './hubspot/plugin.ts'
-import hubspotRoutes from './hubspot/routes.ts'
+import checkRoutes from './checks/routes.ts'
 import sync, { type SyncPluginOptions } from './sync/plugin.ts'
+import contacts from './contacts/plugin.ts'
 import contactRoutes from './contacts/routes.ts'
-import { createIntake } from './contacts/intake.ts'
-import { createIdempotentIntake } from './contacts/idempotent-intake.ts'
+import health from './health/index.ts'
 import retention from './contacts/retention-plugin.ts'
-import { createContactSearch } from './contacts/search.ts'
 import { requireApiKey } from './auth/api-keys.ts'
-import { handleError } from './edge/error-handler.ts'
-import { QuietRequestLogController } from './edge/log-controller.ts'
-import { requestId } from './edge/request-id.ts'
-import { limitRate } from './edge/rate-limit.ts'
-import { allowBrowserIntake } from './edge/cors.ts'
+import { handleError } from './http/error-handler.ts'
+import { QuietRequestLogController } from './http/log-controller.ts'
+import { requestId } from './http/request-id.ts'
+import { limitRate } from './http/rate-limit.ts'
+import { allowBrowserIntake } from './http/cors.ts'
+import shutdown from './http/shutdown.ts'
 
 export interface AppOptions extends ConfigOptions {
   logger?: FastifyServerOptions['logger']
@@ -25,17 +24,6 @@ export interface AppOptions extends ConfigOptions {
   sync?: SyncPluginOptions
 }
 
-// The contract: a 503 comes within 2 s when the database is unreachable (reads alike)
-const INTAKE_DEADLINE_MS = 1500
-const READ_DEADLINE_MS = 1500
-// A contact HubSpot confirmed this recently is answered from the mirror; a not-found is remembered briefly
-const MIRROR_FRESH_SECONDS = 10 * 60
-const NOT_FOUND_REMEMBERED_SECONDS = 60
-// Statements the hot paths keep out at once, each: together within the pool (src/db/index.ts)
-const HOT_PATH_STATEMENTS = 4
-// Posts with an Idempotency-Key hold a connection each for their own transaction: this many at
-// once leave the group commit its pace (unbounded, a flood of them took it from 12,000 to 500 posts/s)
-const KEYED_TRANSACTIONS = 2
 // A request (headers and a 64 KiB body) must arrive within this: a body trickled a byte at a
 // time would otherwise hold its socket and memory forever. Checked every 2 s, not Node's 30 s.
 const REQUEST_RECEIVE_TIMEOUT_MS = 15_000
@@ -111,44 +99,30 @@ export async function buildApp (options: AppOptions = {}): Promise<FastifyInstan
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `No route ${request.method} ${request.url.split('?', 1)[0].slice(0, 100)}` }))
   // Only JSON bodies: anything else is a 415
   app.removeContentTypeParser('text/plain')
+  // The id in every log line of the request, handed back so a caller or NGINX can quote it
+  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
+  await app.register(shutdown)
   await app.register(config, { env: options.env })
   trustedProxy = compileTrust(app.config.trustProxy)
   await app.register(database)
-  await app.register(health)
-  app.addHook('onSend', async (request, reply) => {
-    // The id in every log line of the request, handed back so a caller or NGINX can quote it
-    reply.header('x-request-id', request.id)
-    // Shutting down: a keep-alive client sends its next request on a new connection, which
-    // another instance takes (or is refused), never on this one as it closes
-    if (app.shuttingDown) reply.header('connection', 'close')
-  })
-  await allowBrowserIntake(app, app.config.corsOrigins)
   await app.register(hubspot, { tuning: options.hubspotTuning })
   await app.register(sync, options.sync ?? {})
+  await app.register(health)
+  await app.register(contacts)
   await app.register(retention)
+  await allowBrowserIntake(app, app.config.corsOrigins)
 
-  const intake = createIntake(app.sql, { deadlineMs: INTAKE_DEADLINE_MS, maxInFlight: HOT_PATH_STATEMENTS, maxGroup: 500 })
-  const idempotentIntake = createIdempotentIntake(app.sql, { deadlineMs: INTAKE_DEADLINE_MS, maxInFlight: KEYED_TRANSACTIONS })
-  const findContact = createContactSearch({
-    sql: app.sql,
-    hubspot: app.hubspot,
-    properties: ['email', ...app.config.contactProperties],
-    freshForSeconds: MIRROR_FRESH_SECONDS,
-    notFoundForSeconds: NOT_FOUND_REMEMBERED_SECONDS,
-    maxReadsInFlight: HOT_PATH_STATEMENTS,
-    readDeadlineMs: READ_DEADLINE_MS
-  })
   const checkApiKey = requireApiKey(app.config.apiKeys)
   const rateLimits = { intakePerMinute: app.config.intakeRatePerMinute, keyPerMinute: app.config.keyRatePerMinute }
   await app.register(async (v1) => {
     v1.addHook('onRequest', checkApiKey)
     await limitRate(v1, rateLimits)
-    await v1.register(contactRoutes, { intake, idempotentIntake, events: app.syncEvents, findContact, readDeadlineMs: READ_DEADLINE_MS })
+    await v1.register(contactRoutes)
   }, { prefix: '/v1' })
   await app.register(async (api) => {
     api.addHook('onRequest', checkApiKey)
     await limitRate(api, rateLimits)
-    await api.register(hubspotRoutes)
+    await api.register(checkRoutes)
   }, { prefix: '/api' })
   return app
 }

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { HubSpotBusyError, HubSpotError, HubSpotRateLimitError, connectionFailureReason } from './errors.ts'
-import { ErrorReply } from '../contacts/schemas.ts'
-import { normalizeEmail } from '../contacts/normalize.ts'
+import { HubSpotBusyError, HubSpotError, HubSpotRateLimitError, connectionFailureReason } from '../hubspot/errors.ts'
+import { ErrorReply } from '../http/schemas.ts'
+import { normalizeEmail } from '../lib/email.ts'
 
 const CheckFailed = Type.Object({
   ok: Type.Literal(false),

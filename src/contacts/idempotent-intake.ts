@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import type { Sql } from '../db/client.ts'
-import { createTurnBatcher } from '../db/turn-batcher.ts'
+import { createTurnBatcher } from '../lib/turn-batcher.ts'
 import { DatabaseUnavailableError, readWithin } from '../db/unavailable.ts'
-import { claimIdempotencyKey, findIdempotencyKey, type IdempotencyKey } from './idempotency-table.ts'
-import { insertRequests, type NewRequest } from './requests-table.ts'
+import { claimIdempotencyKey, findIdempotencyKey, type IdempotencyKey } from '../store/idempotency-table.ts'
+import { insertRequests, type NewRequest } from '../store/requests-table.ts'
 
 export interface IdempotentIntake {
   /**

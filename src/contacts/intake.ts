@@ -1,7 +1,7 @@
 import type { Sql } from '../db/client.ts'
-import { createTurnBatcher, type TurnBatcherOptions } from '../db/turn-batcher.ts'
+import { createTurnBatcher, type TurnBatcherOptions } from '../lib/turn-batcher.ts'
 import { DatabaseUnavailableError, UnstorableValueError, isDataError, isDatabaseUnavailable } from '../db/unavailable.ts'
-import { insertRequests, type NewRequest } from './requests-table.ts'
+import { insertRequests, type NewRequest } from '../store/requests-table.ts'
 
 export interface Intake {
   /**

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { within } from '../sync/waiting.ts'
+import { within } from '../lib/waiting.ts'
 import { DEFAULT_RETENTION_OPTIONS, runRetention, type RetentionOptions } from './retention.ts'
 
 /** Tests tighten the timings; production runs on the defaults. */

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Sql } from '../db/client.ts'
-import { sleep } from '../sync/waiting.ts'
-import { deleteSyncedRequests } from './requests-table.ts'
-import { deleteExpiredIdempotencyKeys } from './idempotency-table.ts'
+import { sleep } from '../lib/waiting.ts'
+import { deleteSyncedRequests } from '../store/requests-table.ts'
+import { deleteExpiredIdempotencyKeys } from '../store/idempotency-table.ts'
 
 export interface RetentionOptions {
   /** RETENTION_DAYS: synced requests are kept this long after their sync. */

@@ -2,27 +2,14 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { Intake } from './intake.ts'
-import type { IdempotentIntake } from './idempotent-intake.ts'
-import { UnstorableValueError, readWithin } from '../db/unavailable.ts'
-import { findRequest, type RequestState } from './requests-table.ts'
-import { normalizeEmail } from './normalize.ts'
+import { UnstorableValueError } from '../db/unavailable.ts'
+import type { RequestState } from '../store/requests-table.ts'
+import { normalizeEmail } from '../lib/email.ts'
+import { ErrorReply } from '../http/schemas.ts'
 import { waitForSync } from './wait-for-sync.ts'
-import type { ContactView } from './search.ts'
-import type { SyncEvents } from '../sync/events.ts'
 import {
-  ContactReply, ErrorReply, FailedReply, MAX_WAIT_SECONDS, QueuedReply, RequestReply, SearchQuery, SyncedReply, contactBody
+  ContactReply, FailedReply, MAX_WAIT_SECONDS, QueuedReply, RequestReply, SearchQuery, SyncedReply, contactBody
 } from './schemas.ts'
-
-export interface ContactRoutesOptions {
-  intake: Intake
-  /** Posts with an Idempotency-Key: stored once per key and API key, in a transaction of their own. */
-  idempotentIntake: IdempotentIntake
-  events: SyncEvents
-  findContact: (email: string) => Promise<ContactView | null>
-  /** A status read the database has not answered within this is a 503. */
-  readDeadlineMs: number
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -57,8 +44,9 @@ function requestReply (state: RequestState) {
   }
 }
 
-const contactRoutes: FastifyPluginAsync<ContactRoutesOptions> = async (app, { intake, idempotentIntake, events, findContact, readDeadlineMs }) => {
-  const readRequest = (id: string) => readWithin(findRequest(app.sql, id), readDeadlineMs)
+const contactRoutes: FastifyPluginAsync = async (app) => {
+  const { intake, idempotentIntake, findContact, readRequest } = app.contacts
+  const events = app.syncEvents
   const fastify = app.withTypeProvider<TypeBoxTypeProvider>()
 
   // The contract trims and lower-cases emails; doing it before validation accepts " Ada@Example.com "

@@ -1,15 +1,10 @@
 import { Type, type Static } from 'typebox'
-import type { PropertyValue } from './normalize.ts'
+import { ErrorReply } from '../http/schemas.ts'
+import type { PropertyValue } from '../hubspot/contacts.ts'
 
 export const MAX_PROPERTY_LENGTH = 65_536
 export const MAX_WAIT_SECONDS = 30
 
-export const ErrorReply = Type.Object({
-  statusCode: Type.Integer(),
-  error: Type.String(),
-  message: Type.String(),
-  code: Type.Optional(Type.String())
-})
 
 /** The upsert body; the allowed property names come from CONTACT_PROPERTIES. */
 export function contactBody (allowedProperties: string[]) {

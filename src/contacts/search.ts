@@ -1,9 +1,9 @@
 import type { Sql } from '../db/client.ts'
 import type { HubSpotClient } from '../hubspot/client.ts'
-import { createTurnBatcher } from '../db/turn-batcher.ts'
+import { createTurnBatcher } from '../lib/turn-batcher.ts'
 import { readWithin } from '../db/unavailable.ts'
-import { findKnown, recordContacts, type KnownContact } from './contacts-table.ts'
-import type { PropertyValue } from './normalize.ts'
+import { findKnown, recordContacts, type KnownContact } from '../store/contacts-table.ts'
+import type { PropertyValue } from '../hubspot/contacts.ts'
 
 export interface ContactView {
   email: string

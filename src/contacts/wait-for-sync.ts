@@ -1,5 +1,5 @@
-import type { SyncEvents } from '../sync/events.ts'
-import type { RequestState } from './requests-table.ts'
+import type { SyncEvents } from '../store/sync-events.ts'
+import type { RequestState } from '../store/requests-table.ts'
 
 /**
  * Waits until the request is synced or failed, the time is up or the service is closing;

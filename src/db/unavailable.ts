@@ -1,4 +1,4 @@
-import { within } from '../sync/waiting.ts'
+import { within } from '../lib/waiting.ts'
 
 /** The database could not be reached or did not answer in time: the caller should retry later (503). */
 export class DatabaseUnavailableError extends Error {

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/client.ts'
-import { within } from '../sync/waiting.ts'
+import { within } from '../lib/waiting.ts'
 
 export interface DbHealth { ok: boolean, latencyMs: number | null }
 

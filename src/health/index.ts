@@ -3,6 +3,8 @@ import fp from 'fastify-plugin'
 import { Type, type Static } from 'typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { createDbProbe } from './db-probe.ts'
+import { queueStats } from '../store/queue-table.ts'
+import { countFailedRequests } from '../store/requests-table.ts'
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 const READINESS_DB_TIMEOUT_MS = 800
@@ -24,18 +26,8 @@ export const QueueHealth = Type.Object({
   oldestPendingSeconds: Type.Union([Type.Number(), Type.Null()])
 })
 
-export interface HealthSources {
-  hubspot: () => Static<typeof HubSpotHealth>
-  queue: () => Promise<Static<typeof QueueHealth>>
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** What /health reports about HubSpot and the queue; the sync plugin replaces the defaults. */
-    healthSources: HealthSources
-    shuttingDown: boolean
-  }
-}
+// The sync paused on a refused token says more than the client's last call
+const PAUSE_STATES = { auth: 'unauthorized', scopes: 'forbidden' } as const
 
 const ReadyStatus = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable'), Type.Literal('shutting_down')]) })
 
@@ -44,18 +36,21 @@ export default fp(async function health (app) {
   const probeDb = createDbProbe(fastify.sql, READINESS_DB_TIMEOUT_MS)
   const startedAt = Date.now()
 
-  fastify.decorate('shuttingDown', false)
-  // Readiness turns 503 at once, before in-flight requests drain
-  fastify.addHook('preClose', async () => { fastify.shuttingDown = true })
-  fastify.decorate<HealthSources>('healthSources', {
-    hubspot: () => ({
-      configured: fastify.config.hubspot.accessToken !== undefined,
-      state: fastify.config.hubspot.accessToken === undefined ? 'not_configured' : 'unknown',
-      lastSuccessAt: null,
-      lastError: null
-    }),
-    queue: async () => ({ pending: 0, failed: 0, oldestPendingSeconds: null })
-  })
+  function hubspotHealth (): Static<typeof HubSpotHealth> {
+    const state = fastify.hubspot.getState()
+    const pausedBy = fastify.syncPausedBy()
+    return {
+      configured: state.configured,
+      state: pausedBy ? PAUSE_STATES[pausedBy.kind as 'auth' | 'scopes'] ?? state.state : state.state,
+      lastSuccessAt: state.lastSuccessAt?.toISOString() ?? null,
+      lastError: state.lastError ? `${state.lastError.at.toISOString()} ${state.lastError.kind}: ${state.lastError.message}` : null
+    }
+  }
+
+  async function queueHealth (): Promise<Static<typeof QueueHealth>> {
+    const [stats, failed] = await Promise.all([queueStats(fastify.sql), countFailedRequests(fastify.sql)])
+    return { ...stats, failed }
+  }
 
   async function readiness () {
     if (fastify.shuttingDown) return { statusCode: 503 as const, status: 'shutting_down' as const, db: { ok: false, latencyMs: null } }
@@ -90,7 +85,7 @@ export default fp(async function health (app) {
   }, async (_request, reply) => {
     const { statusCode, status, db } = await readiness()
     const queue = db.ok
-      ? await fastify.healthSources.queue().catch(() => ({ pending: 0, failed: 0, oldestPendingSeconds: null }))
+      ? await queueHealth().catch(() => ({ pending: 0, failed: 0, oldestPendingSeconds: null }))
       : { pending: 0, failed: 0, oldestPendingSeconds: null }
     return reply.code(statusCode).send({
       status,
@@ -98,8 +93,8 @@ export default fp(async function health (app) {
       color: fastify.config.deployColor ?? null,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       db,
-      hubspot: fastify.healthSources.hubspot(),
+      hubspot: hubspotHealth(),
       queue
     })
   })
-}, { name: 'health', dependencies: ['config', 'database'] })
+}, { name: 'health', dependencies: ['config', 'database', 'hubspot', 'sync', 'shutdown'] })

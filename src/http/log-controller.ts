@@ -3,7 +3,7 @@ import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 /**
  * Per-request lines at debug: two info lines per request cost about a third of the intake's
  * CPU (bench/, LOG_LEVEL=info), and 10,870 bad posts wrote 14 MB of stacks in 5 s. What an
- * operator must see, a 5xx, is logged at error by the error handler (src/edge/error-handler.ts).
+ * operator must see, a 5xx, is logged at error by the error handler (src/http/error-handler.ts).
  */
 export class QuietRequestLogController extends LogController {
   incomingRequest (request: FastifyRequest): void {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/client.ts'
-import type { PropertyValue } from './normalize.ts'
+import type { PropertyValue } from '../hubspot/contacts.ts'
 
 /** The SQL of contacts: the service's mirror of what HubSpot holds. */
 

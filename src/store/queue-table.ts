@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/client.ts'
-import type { PropertyValue } from '../contacts/normalize.ts'
+import type { PropertyValue } from '../hubspot/contacts.ts'
 
 /** The SQL of sync_queue: one row per email waiting for HubSpot. */
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/client.ts'
-import type { PropertyValue } from './normalize.ts'
+import type { PropertyValue } from '../hubspot/contacts.ts'
 
 /** The SQL of contact_requests: what was asked, and what became of it. */
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import type { Sql } from '../db/client.ts'
-import { within } from './waiting.ts'
+import { within } from '../lib/waiting.ts'
 
 /**
  * Wake-ups between intake and the sync worker, and sync results for callers waiting

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/client.ts'
-import { sleep, within } from './waiting.ts'
+import { sleep, within } from '../lib/waiting.ts'
 
 // Shared by every replica: whoever holds it runs the sync worker
 const SYNC_LEADER_LOCK_ID = 7_426_002

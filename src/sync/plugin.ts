@@ -1,15 +1,15 @@
 import fp from 'fastify-plugin'
-import { createSyncEvents, type SyncEvents } from './events.ts'
+import { createSyncEvents, type SyncEvents } from '../store/sync-events.ts'
 import { runAsLeader } from './leader.ts'
 import { connectSql } from '../db/client.ts'
 import { DEFAULT_SYNC_OPTIONS, runSyncWorker, type SyncWorkerOptions } from './worker.ts'
-import { queueStats } from './queue-table.ts'
-import { countFailedRequests } from '../contacts/requests-table.ts'
 import type { HubSpotError } from '../hubspot/errors.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     syncEvents: SyncEvents
+    /** Why the sync is paused (HubSpot refused the token or its scopes), or undefined while it runs. */
+    syncPausedBy: () => HubSpotError | undefined
   }
 }
 
@@ -19,12 +19,11 @@ export interface SyncPluginOptions {
   leaderCheckMs?: number
 }
 
-const PAUSE_STATES = { auth: 'unauthorized', scopes: 'forbidden' } as const
 const LEADER_STATEMENT_TIMEOUT_MS = 2000
 
 /**
  * The background sync: one leader across all replicas runs the worker; every replica
- * takes contacts in and wakes the leader. /health's queue and HubSpot fields come from here.
+ * takes contacts in and wakes the leader.
  */
 export default fp<SyncPluginOptions>(async function sync (fastify, options) {
   const log = fastify.log.child({ component: 'sync' })
@@ -35,19 +34,7 @@ export default fp<SyncPluginOptions>(async function sync (fastify, options) {
   fastify.decorate('syncEvents', events)
 
   let pausedBy: HubSpotError | undefined
-  fastify.healthSources.hubspot = () => {
-    const state = fastify.hubspot.getState()
-    return {
-      configured: state.configured,
-      state: pausedBy ? PAUSE_STATES[pausedBy.kind as 'auth' | 'scopes'] ?? state.state : state.state,
-      lastSuccessAt: state.lastSuccessAt?.toISOString() ?? null,
-      lastError: state.lastError ? `${state.lastError.at.toISOString()} ${state.lastError.kind}: ${state.lastError.message}` : null
-    }
-  }
-  fastify.healthSources.queue = async () => {
-    const [stats, failed] = await Promise.all([queueStats(fastify.sql), countFailedRequests(fastify.sql)])
-    return { ...stats, failed }
-  }
+  fastify.decorate('syncPausedBy', () => pausedBy)
 
   const stop = new AbortController()
   let leaderLoop: Promise<void> | undefined
@@ -73,4 +60,4 @@ export default fp<SyncPluginOptions>(async function sync (fastify, options) {
     stop.abort()
     await leaderLoop
   })
-}, { name: 'sync', dependencies: ['config', 'database', 'health', 'hubspot'] })
+}, { name: 'sync', dependencies: ['config', 'database', 'hubspot'] })

@@ -1,8 +1,8 @@
 import type { Sql } from '../db/client.ts'
 import { HubSpotError, HubSpotValidationError } from '../hubspot/errors.ts'
-import { recordContacts } from '../contacts/contacts-table.ts'
-import { settleRequests } from '../contacts/requests-table.ts'
-import { finishEntries, releaseEntries, retryEntriesLater, type QueueEntry } from './queue-table.ts'
+import { recordContacts } from '../store/contacts-table.ts'
+import { settleRequests } from '../store/requests-table.ts'
+import { finishEntries, releaseEntries, retryEntriesLater, type QueueEntry } from '../store/queue-table.ts'
 import type { HubSpotClient } from '../hubspot/client.ts'
 import { toWireProperties } from '../hubspot/contacts.ts'
 

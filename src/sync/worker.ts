@@ -1,9 +1,9 @@
 import type { Sql } from '../db/client.ts'
 import type { HubSpotError } from '../hubspot/errors.ts'
-import type { SyncEvents } from './events.ts'
-import { claimEntries, dueBacklog, releaseAllLeases, releaseEntries, type QueueEntry } from './queue-table.ts'
+import type { SyncEvents } from '../store/sync-events.ts'
+import { claimEntries, dueBacklog, releaseAllLeases, releaseEntries, type QueueEntry } from '../store/queue-table.ts'
 import { syncBatch, type ContactUpserter } from './sync-batch.ts'
-import { sleep } from './waiting.ts'
+import { sleep } from '../lib/waiting.ts'
 
 export interface SyncWorkerOptions {
   /** Inputs per HubSpot call (HubSpot's maximum is 100). */

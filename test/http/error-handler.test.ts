@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import type { FastifyError } from 'fastify'
-import { replyForError } from '../../src/edge/error-handler.ts'
+import { replyForError } from '../../src/http/error-handler.ts'
 import { DatabaseUnavailableError, UnstorableValueError } from '../../src/db/unavailable.ts'
 import { HubSpotRateLimitError, HubSpotUnavailableError } from '../../src/hubspot/errors.ts'
 

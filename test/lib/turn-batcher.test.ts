@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { createTurnBatcher } from '../../src/db/turn-batcher.ts'
+import { createTurnBatcher } from '../../src/lib/turn-batcher.ts'
 
 /** A run that records its groups and answers each when told to. */
 function recordingRun () {

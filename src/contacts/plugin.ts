@@ -1,0 +1,48 @@
+import fp from 'fastify-plugin'
+import { HOT_PATH_STATEMENTS, KEYED_TRANSACTIONS } from '../db/index.ts'
+import { readWithin } from '../db/unavailable.ts'
+import { findRequest, type RequestState } from '../store/requests-table.ts'
+import { createIntake, type Intake } from './intake.ts'
+import { createIdempotentIntake, type IdempotentIntake } from './idempotent-intake.ts'
+import { createContactSearch, type ContactView } from './search.ts'
+
+/** What the contact routes run on. */
+export interface ContactServices {
+  intake: Intake
+  /** Posts with an Idempotency-Key: stored once per key and API key, in a transaction of their own. */
+  idempotentIntake: IdempotentIntake
+  findContact: (email: string) => Promise<ContactView | null>
+  /** A request's state; DatabaseUnavailableError when the database does not answer in time. */
+  readRequest: (id: string) => Promise<RequestState | undefined>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    contacts: ContactServices
+  }
+}
+
+// The contract: a 503 comes within 2 s when the database is unreachable (reads alike)
+const INTAKE_DEADLINE_MS = 1500
+const READ_DEADLINE_MS = 1500
+// A contact HubSpot confirmed this recently is answered from the mirror; a not-found is remembered briefly
+const MIRROR_FRESH_SECONDS = 10 * 60
+const NOT_FOUND_REMEMBERED_SECONDS = 60
+
+/** Intake (group commit, keyed posts) and search, built once per process on the pool's budget. */
+export default fp(async function contacts (fastify) {
+  fastify.decorate<ContactServices>('contacts', {
+    intake: createIntake(fastify.sql, { deadlineMs: INTAKE_DEADLINE_MS, maxInFlight: HOT_PATH_STATEMENTS, maxGroup: 500 }),
+    idempotentIntake: createIdempotentIntake(fastify.sql, { deadlineMs: INTAKE_DEADLINE_MS, maxInFlight: KEYED_TRANSACTIONS }),
+    findContact: createContactSearch({
+      sql: fastify.sql,
+      hubspot: fastify.hubspot,
+      properties: ['email', ...fastify.config.contactProperties],
+      freshForSeconds: MIRROR_FRESH_SECONDS,
+      notFoundForSeconds: NOT_FOUND_REMEMBERED_SECONDS,
+      maxReadsInFlight: HOT_PATH_STATEMENTS,
+      readDeadlineMs: READ_DEADLINE_MS
+    }),
+    readRequest: (id) => readWithin(findRequest(fastify.sql, id), READ_DEADLINE_MS)
+  })
+}, { name: 'contacts', dependencies: ['config', 'database', 'hubspot'] })
