@@ -1,16 +1,13 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { HubSpotBusyError, HubSpotError, HubSpotRateLimitError, connectionFailureReason } from '../hubspot/errors.ts'
+import { CONNECTION_FAILURE_REASONS, HubSpotBusyError, HubSpotError, HubSpotRateLimitError, connectionFailureReason } from '../hubspot/errors.ts'
 import { ErrorReply } from '../http/schemas.ts'
 import { normalizeEmail } from '../lib/email.ts'
 
 const CheckFailed = Type.Object({
   ok: Type.Literal(false),
-  reason: Type.Union([
-    Type.Literal('not_configured'), Type.Literal('unauthorized'), Type.Literal('missing_scopes'),
-    Type.Literal('unreachable'), Type.Literal('rate_limited'), Type.Literal('rejected')
-  ]),
+  reason: Type.Enum([...CONNECTION_FAILURE_REASONS, 'rejected']),
   message: Type.Optional(Type.String())
 })
 

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { createDbProbe } from './db-probe.ts'
 import { queueStats } from '../store/queue-table.ts'
 import { countFailedRequests } from '../store/requests-table.ts'
+import { HUBSPOT_STATES, stateAfterFailure } from '../hubspot/errors.ts'
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 const READINESS_DB_TIMEOUT_MS = 800
@@ -13,10 +14,7 @@ const PROBE_LOG_LEVEL = 'warn'
 
 export const HubSpotHealth = Type.Object({
   configured: Type.Boolean(),
-  state: Type.Union([
-    Type.Literal('ok'), Type.Literal('unauthorized'), Type.Literal('forbidden'), Type.Literal('rate_limited'),
-    Type.Literal('unreachable'), Type.Literal('not_configured'), Type.Literal('unknown')
-  ]),
+  state: Type.Enum(HUBSPOT_STATES),
   lastSuccessAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   lastError: Type.Union([Type.String(), Type.Null()])
 })
@@ -25,9 +23,6 @@ export const QueueHealth = Type.Object({
   failed: Type.Integer(),
   oldestPendingSeconds: Type.Union([Type.Number(), Type.Null()])
 })
-
-// The sync paused on a refused token says more than the client's last call
-const PAUSE_STATES = { auth: 'unauthorized', scopes: 'forbidden' } as const
 
 const ReadyStatus = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable'), Type.Literal('shutting_down')]) })
 
@@ -41,7 +36,8 @@ export default fp(async function health (app) {
     const pausedBy = fastify.syncPausedBy()
     return {
       configured: state.configured,
-      state: pausedBy ? PAUSE_STATES[pausedBy.kind as 'auth' | 'scopes'] ?? state.state : state.state,
+      // The sync paused on a refused token says more than the client's last call
+      state: (pausedBy && stateAfterFailure(pausedBy)) ?? state.state,
       lastSuccessAt: state.lastSuccessAt?.toISOString() ?? null,
       lastError: state.lastError ? `${state.lastError.at.toISOString()} ${state.lastError.kind}: ${state.lastError.message}` : null
     }

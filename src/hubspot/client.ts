@@ -3,9 +3,10 @@ import { Agent, request, type Dispatcher } from 'undici'
 import { CONTACTS_API_PATH } from './api-version.ts'
 import { buildUpsertBody, upsertOutcomes, type UpsertInput, type UpsertOutcome } from './contacts.ts'
 import { errorFromResponse, type HubSpotErrorBody } from './error-from-response.ts'
-import { HubSpotAuthError, HubSpotBusyError, HubSpotError, HubSpotRateLimitError, HubSpotUnavailableError, connectionFailureReason, type ConnectionFailureReason, type HubSpotErrorKind } from './errors.ts'
+import { HubSpotAuthError, HubSpotBusyError, HubSpotError, HubSpotRateLimitError, HubSpotUnavailableError, connectionFailureReason, stateAfterFailure, type ConnectionFailureReason, type HubSpotErrorKind, type HubSpotState } from './errors.ts'
 import { createRateBudget, parseServerRateLimit, type RequestPriority } from './rate-budget.ts'
-import { fullJitterBackoffMs, transientAnswer, transientNetworkCode } from './retry.ts'
+import { transientAnswer, transientNetworkCode } from './retry.ts'
+import { exponentialBackoffMs, type Backoff } from '../lib/backoff.ts'
 
 type LogFn = (fields: Record<string, unknown>, message: string) => void
 
@@ -40,8 +41,6 @@ export type HubSpotClientOptions = {
   now?: () => number
   onStateChange?: (state: HubSpotConnectionState) => void
 }
-
-export type HubSpotState = 'not_configured' | 'unknown' | 'ok' | 'unauthorized' | 'forbidden' | 'rate_limited' | 'unreachable'
 
 /** What /health shows about HubSpot. */
 export type HubSpotConnectionState = {
@@ -98,7 +97,7 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
   const random = options.random ?? Math.random
   const maxRetryWaitMs = options.maxRetryWaitMs ?? 60_000
   const lookupSlotWaitMs = options.lookupSlotWaitMs ?? 2000
-  const timing = { baseDelayMs: options.retryBaseDelayMs ?? 500, maxDelayMs: options.retryMaxDelayMs ?? 30_000, random }
+  const backoff: Backoff = { baseMs: options.retryBaseDelayMs ?? 500, maxMs: options.retryMaxDelayMs ?? 30_000, jitter: 'full' }
   const ownAgent = options.dispatcher === undefined
     ? new Agent({ keepAliveTimeout: 10_000, connect: { timeout: options.timeoutMs } })
     : undefined
@@ -124,8 +123,7 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
 
   function recordFailure (error: HubSpotError): void {
     const lastError = { at: new Date(now()), kind: error.kind, status: error.status, message: error.message }
-    const answeredStates: Partial<Record<HubSpotErrorKind, HubSpotState>> = { auth: 'unauthorized', scopes: 'forbidden', rate_limit: 'rate_limited', unavailable: 'unreachable' }
-    const failedState = answeredStates[error.kind]
+    const failedState = stateAfterFailure(error)
     // validation / conflict / not found: HubSpot answered and accepted the token.
     if (failedState === undefined) updateState({ state: 'ok', lastSuccessAt: new Date(now()), lastError: error.kind === 'not_found' ? state.lastError : lastError })
     else updateState({ state: failedState, lastError })
@@ -193,7 +191,7 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
         minimumWaitMs = result.networkCode === undefined ? undefined : 0
       }
 
-      const waitMs = minimumWaitMs === undefined ? undefined : Math.max(minimumWaitMs, fullJitterBackoffMs(retryIndex, timing))
+      const waitMs = minimumWaitMs === undefined ? undefined : Math.max(minimumWaitMs, exponentialBackoffMs(retryIndex, backoff, random))
       const logFields = { operation: call.operation, attempt: retryIndex + 1, status: failure.status, category: failure.category, correlationId: failure.correlationId, kind: failure.kind }
       if (waitMs === undefined || retryIndex >= maxRetries || waitMs > maxWaitMs) {
         recordFailure(failure)

@@ -127,11 +127,31 @@ export class HubSpotUnavailableError extends HubSpotError {
   }
 }
 
-export type ConnectionFailureReason = 'not_configured' | 'unauthorized' | 'missing_scopes' | 'rate_limited' | 'unreachable'
+// Why HubSpot cannot be used, named alike by /health's state and a connection check's reason
+const CONNECTION_FAILURES = ['not_configured', 'unauthorized', 'rate_limited', 'unreachable'] as const
+
+/**
+ * The connection to HubSpot as /health shows it: the last call's outcome, 'unknown' before
+ * the first. A refused scope is 'forbidden' (HubSpot's 403).
+ */
+export const HUBSPOT_STATES = ['ok', 'unknown', 'forbidden', ...CONNECTION_FAILURES] as const
+export type HubSpotState = (typeof HUBSPOT_STATES)[number]
+
+/** Why a connection check failed. A refused scope is named by what the token lacks. */
+export const CONNECTION_FAILURE_REASONS = ['missing_scopes', ...CONNECTION_FAILURES] as const
+export type ConnectionFailureReason = (typeof CONNECTION_FAILURE_REASONS)[number]
+
+type FailedState = Exclude<HubSpotState, 'ok' | 'unknown'>
+
+/** The state a failed call leaves the connection in; undefined when HubSpot answered and accepted the token (it refused the input). */
+export function stateAfterFailure (error: HubSpotError): FailedState | undefined {
+  const states: Partial<Record<HubSpotErrorKind, FailedState>> = { auth: 'unauthorized', scopes: 'forbidden', rate_limit: 'rate_limited', unavailable: 'unreachable' }
+  return states[error.kind]
+}
 
 /** What a failed call says about the connection to HubSpot; undefined when HubSpot refused the input, not the caller. */
 export function connectionFailureReason (error: HubSpotError): ConnectionFailureReason | undefined {
-  if (error instanceof HubSpotAuthError) return error.reason === 'not_configured' ? 'not_configured' : 'unauthorized'
-  const reasons: Partial<Record<HubSpotErrorKind, ConnectionFailureReason>> = { scopes: 'missing_scopes', rate_limit: 'rate_limited', unavailable: 'unreachable' }
-  return reasons[error.kind]
+  if (error instanceof HubSpotAuthError && error.reason === 'not_configured') return 'not_configured'
+  const state = stateAfterFailure(error)
+  return state === 'forbidden' ? 'missing_scopes' : state
 }

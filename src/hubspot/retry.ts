@@ -15,18 +15,6 @@ const POLICY_WINDOW_MS: Record<string, number> = {
   SECONDLY: 1000
 }
 
-export type RetryTiming = {
-  /** First backoff ceiling; doubles per retry. */
-  baseDelayMs: number
-  maxDelayMs: number
-  random: () => number
-}
-
-/** Full jitter: uniform in [0, min(max, base·2^retry)], so many clients spread out. */
-export function fullJitterBackoffMs (retryIndex: number, timing: RetryTiming): number {
-  return timing.random() * Math.min(timing.maxDelayMs, timing.baseDelayMs * 2 ** retryIndex)
-}
-
 /** Retry-After is seconds or an HTTP date. */
 export function parseRetryAfterMs (value: string | undefined, nowMs: number): number | undefined {
   if (value === undefined || value.trim() === '') return undefined

@@ -3,6 +3,8 @@ import type { HubSpotError } from '../hubspot/errors.ts'
 import type { SyncEvents } from '../store/sync-events.ts'
 import { claimEntries, dueBacklog, releaseAllLeases, releaseEntries, type QueueEntry } from '../store/queue-table.ts'
 import { syncBatch, type ContactUpserter } from './sync-batch.ts'
+import { decideClaim, heavyBacklogSize, type ClaimWait } from './claim-policy.ts'
+import { exponentialBackoffMs, type Backoff } from '../lib/backoff.ts'
 import { sleep } from '../lib/waiting.ts'
 
 export interface SyncWorkerOptions {
@@ -18,14 +20,13 @@ export interface SyncWorkerOptions {
   idlePollMs: number
   /** While HubSpot refuses the token: how often to ask whether it accepts it again. */
   pauseCheckMs: number
+  /** A failed batch's first retry waits up to this; the ceiling doubles with each attempt. */
   retryBaseMs: number
+  /** The retry wait's ceiling never grows past this. */
   retryMaxMs: number
   /** On shutdown: how long a batch out at HubSpot may take before its claims are given back. */
   shutdownGraceMs: number
 }
-
-// A backlog of this many full batches goes at once, lingering or not
-const HEAVY_BACKLOG_BATCHES = 3
 
 export const DEFAULT_SYNC_OPTIONS: SyncWorkerOptions = {
   batchSize: 100,
@@ -49,18 +50,14 @@ export interface SyncWorkerDeps {
   options: SyncWorkerOptions
 }
 
-/** Full-jitter exponential backoff: a random wait up to base × 2^(attempts-1), capped. */
-export function retryDelay (options: Pick<SyncWorkerOptions, 'retryBaseMs' | 'retryMaxMs'>, attempts: number): number {
-  const ceiling = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.max(0, attempts - 1))
-  return Math.round(ceiling / 2 + Math.random() * ceiling / 2)
-}
-
 /**
  * The leader's sync loop: lanes claim due batches and upsert them until leadership ends.
  * A refused token pauses every lane until HubSpot accepts it again.
  */
 export async function runSyncWorker (deps: SyncWorkerDeps, leadership: AbortSignal): Promise<void> {
   const { sql, options, log } = deps
+  // Equal jitter: a persisted retry waits at least half its ceiling (see Backoff)
+  const retryBackoff: Backoff = { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, jitter: 'equal' }
   let paused: HubSpotError | undefined
   const resumed = new EventTarget()
 
@@ -96,24 +93,13 @@ export async function runSyncWorker (deps: SyncWorkerDeps, leadership: AbortSign
   // Lanes decide and claim one at a time, so two lanes never split one full batch
   let claimTurn = Promise.resolve()
   let lastDue = 0
-  function claimNext (): Promise<QueueEntry[] | { waitMs: number, idle: boolean }> {
+  function claimNext (): Promise<QueueEntry[] | ClaimWait> {
     const turn = claimTurn.then(async () => {
-      const backlog = await dueBacklog(sql, HEAVY_BACKLOG_BATCHES * options.batchSize)
-      if (backlog.due === 0) return { waitMs: options.idlePollMs, idle: true }
-      // Every contact lingers before it goes, so that later requests for its email merge into
-      // it rather than follow in another batch, unless the backlog is heavy. A partial batch goes
-      // once contacts stop arriving (or after 4 lingers) and no other batch is out: extra lanes
-      // are for a backlog of full batches.
-      const heavy = backlog.due >= HEAVY_BACKLOG_BATCHES * options.batchSize
-      const aged = backlog.oldestMs >= options.lingerMs
-      const stillFilling = backlog.due > lastDue && backlog.oldestMs < 4 * options.lingerMs
-      lastDue = backlog.due
-      const full = backlog.due >= options.batchSize
-      if (!heavy && !(aged && (full || (!stillFilling && claimed.size === 0)))) {
-        // While batches are out (HubSpot's answer, the rate budget) there is no hurry: look again a linger later
-        const waitMs = !aged ? options.lingerMs - backlog.oldestMs : claimed.size > 0 ? options.lingerMs : 10
-        return { waitMs: Math.max(10, waitMs), idle: false }
-      }
+      const backlog = await dueBacklog(sql, heavyBacklogSize(options))
+      const decision = decideClaim({ ...backlog, lastDue, claimedCount: claimed.size }, options)
+      // An empty queue says nothing of arrivals: filling is judged against the last look that found some
+      if (backlog.due > 0) lastDue = backlog.due
+      if (!decision.claim) return decision
       const entries = await claimEntries(sql, options.batchSize, options.leaseMs)
       for (const entry of entries) claimed.add(entry.email)
       return entries
@@ -139,7 +125,8 @@ export async function runSyncWorker (deps: SyncWorkerDeps, leadership: AbortSign
         const result = await syncBatch({
           sql,
           hubspot: deps.hubspot,
-          retryDelayMs: (attempts) => retryDelay(options, attempts),
+          // attempts counts the claim that just failed: the first retry's is 1
+          retryDelayMs: (attempts) => exponentialBackoffMs(attempts - 1, retryBackoff, Math.random),
           onSettled: deps.events.settled
         }, entries)
         if (result.paused) pause(result.paused)
