@@ -10,11 +10,13 @@ ARG ALPINE_VERSION=3.22
 FROM node:${NODE_VERSION}-alpine${ALPINE_VERSION} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: the project's postinstall does two things; the image needs only the first,
-# patch-package applying patches/ (postgres.js's connection queues, see the patch), run here on its
-# own before the dev dependencies (patch-package among them) are pruned. The second writes the
-# embedded (PGlite) database template, dead weight in an image that always runs on DATABASE_URL.
-# No dependency has an install script of its own.
+# --ignore-scripts: of the project's postinstall the image needs only patch-package applying
+# patches/ (postgres.js's connection queues, see the patch), run here on its own before the dev
+# dependencies (patch-package among them) are pruned; tap's plugin build and the embedded (PGlite)
+# database template are dead weight in an image that always runs on DATABASE_URL. The one
+# dependency with an install script, the dev dependency "node" (a pinned Node 24 for npm's scripts
+# on machines with an older node, about 120 MB), is skipped too: the image has its own node, and
+# the prune drops the package.
 # Source maps and type declarations are never read at run time: dropped (about 11 MB).
 COPY patches ./patches
 RUN npm ci --ignore-scripts --no-audit --no-fund \

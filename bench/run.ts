@@ -373,8 +373,16 @@ interface Figures {
   loadBefore: number[]
   loadAfter: number[]
   intake: {
-    bareRps: number, serviceRps: number, ratio: number, accepted: number, stored: number, failures: number
-    halfRate: number, halfP50: number, halfP99: number, halfAchieved: number
+    bareRps: number,
+    serviceRps: number,
+    ratio: number,
+    accepted: number,
+    stored: number,
+    failures: number
+    halfRate: number,
+    halfP50: number,
+    halfP99: number,
+    halfAchieved: number
     wide: { bareRps: number, serviceRps: number } | undefined
     cpuPerRequest: { service: CpuUse, bare: CpuUse }
   }

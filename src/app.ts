@@ -33,7 +33,7 @@ const SOCKET_IDLE_TIMEOUT_MS = 60_000
 const MAX_PATH_PARAMETER_LENGTH = 100
 
 /** Secrets that must never reach a log line, wherever they are nested. */
-export const REDACTED_LOG_PATHS = [
+const REDACTED_LOG_PATHS = [
   'req.headers.authorization',
   'headers.authorization',
   'authorization',

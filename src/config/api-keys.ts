@@ -1,5 +1,5 @@
 /** What a key may call: each scope includes the ones before it. */
-export const SCOPES = ['intake', 'read', 'admin'] as const
+const SCOPES = ['intake', 'read', 'admin'] as const
 export type Scope = typeof SCOPES[number]
 
 export interface ApiKey { scope: Scope, key: string }

@@ -106,12 +106,12 @@ function trustedProxies (value: string): string[] {
   try {
     compileTrust(entries)
   } catch {
-    throw invalid(`TRUST_PROXY must list addresses, CIDR ranges or proxy-addr's names (loopback, linklocal, uniquelocal), comma-separated`)
+    throw invalid('TRUST_PROXY must list addresses, CIDR ranges or proxy-addr\'s names (loopback, linklocal, uniquelocal), comma-separated')
   }
   return entries
 }
 
-export function toAppConfig (env: Env): AppConfig {
+function toAppConfig (env: Env): AppConfig {
   const strict = !RELAXED_NODE_ENVS.has(env.NODE_ENV)
   const accessToken = env.HUBSPOT_ACCESS_TOKEN || env.HUBSPOT_API_KEY || undefined
   let apiKeys: ApiKey[]

@@ -14,7 +14,7 @@ import {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** `Prefer: wait=N` → N seconds (at most 30), or 0. */
-export function preferredWaitSeconds (prefer: string | undefined): number {
+function preferredWaitSeconds (prefer: string | undefined): number {
   const match = /(?:^|[,;\s])wait\s*=\s*(\d+)/i.exec(prefer ?? '')
   return match ? Math.min(Number(match[1]), MAX_WAIT_SECONDS) : 0
 }
@@ -23,7 +23,7 @@ export function preferredWaitSeconds (prefer: string | undefined): number {
  * The first property whose value PostgreSQL cannot store (a NUL character, an unpaired
  * surrogate): refused here, so that it never reaches a group commit shared with other callers.
  */
-export function unstorableProperty (properties: Record<string, unknown>): string | undefined {
+function unstorableProperty (properties: Record<string, unknown>): string | undefined {
   for (const [name, value] of Object.entries(properties)) {
     if (typeof value === 'string' && (value.includes('\u0000') || !value.isWellFormed())) return name
   }

@@ -1,10 +1,9 @@
-import { Type, type Static } from 'typebox'
+import { Type } from 'typebox'
 import { ErrorReply } from '../http/schemas.ts'
 import type { PropertyValue } from '../hubspot/contacts.ts'
 
-export const MAX_PROPERTY_LENGTH = 65_536
+const MAX_PROPERTY_LENGTH = 65_536
 export const MAX_WAIT_SECONDS = 30
-
 
 /** The upsert body; the allowed property names come from CONTACT_PROPERTIES. */
 export function contactBody (allowedProperties: string[]) {
@@ -17,7 +16,6 @@ export function contactBody (allowedProperties: string[]) {
     }))
   }, { additionalProperties: false })
 }
-export type ContactBody = Static<ReturnType<typeof contactBody>>
 
 export const QueuedReply = Type.Object({
   id: Type.String({ format: 'uuid' }),

@@ -13,7 +13,7 @@ export interface EmbeddedPostgres {
  * An initialised, empty data directory made once at install time: a first start then
  * unpacks it in about a second instead of running initdb for three.
  */
-export const TEMPLATE_PATH = fileURLToPath(new URL('../../node_modules/.cache/contact-sync/pglite-template.tar.gz', import.meta.url))
+const TEMPLATE_PATH = fileURLToPath(new URL('../../node_modules/.cache/contact-sync/pglite-template.tar.gz', import.meta.url))
 
 async function exists (path: string): Promise<boolean> {
   return access(path).then(() => true, () => false)

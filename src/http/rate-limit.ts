@@ -12,12 +12,12 @@ export interface RateLimits {
  * Which budget a request counts against: an intake key may be public, so its callers are told
  * apart by address (X-Forwarded-For from a trusted proxy); any other key is one client.
  */
-export function rateLimitKey (request: Pick<FastifyRequest, 'caller' | 'ip'>): string {
+function rateLimitKey (request: Pick<FastifyRequest, 'caller' | 'ip'>): string {
   const caller = request.caller
   return caller === undefined || caller.scope === 'intake' || caller.keyId === '' ? `address:${request.ip}` : `key:${caller.keyId}`
 }
 
-export function perMinuteLimit (request: Pick<FastifyRequest, 'caller'>, limits: RateLimits): number {
+function perMinuteLimit (request: Pick<FastifyRequest, 'caller'>, limits: RateLimits): number {
   return request.caller?.scope === 'intake' ? limits.intakePerMinute : limits.keyPerMinute
 }
 

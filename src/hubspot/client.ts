@@ -39,7 +39,6 @@ export type HubSpotClientOptions = {
   random?: () => number
   sleep?: (ms: number) => Promise<void>
   now?: () => number
-  onStateChange?: (state: HubSpotConnectionState) => void
 }
 
 /** What /health shows about HubSpot. */
@@ -118,7 +117,6 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
 
   function updateState (next: Partial<HubSpotConnectionState>): void {
     state = { ...state, ...next }
-    options.onStateChange?.(state)
   }
 
   function recordFailure (error: HubSpotError): void {

@@ -188,8 +188,8 @@ export function createRateBudget (options: RateBudgetOptions): RateBudget {
     acquire (priority = 'sync') {
       if (closed) return Promise.reject(new Error('HubSpot client is closed'))
       if (priority === 'lookup' && maxLookups === 0) return Promise.reject(busy(viewAt(now())))
-      return new Promise((grant, refuse) => {
-        const waiter: Waiter = { priority, grant, refuse }
+      return new Promise((resolve, reject) => {
+        const waiter: Waiter = { priority, grant: resolve, refuse: reject }
         if (priority === 'lookup') {
           waiter.deadline = setTimeout(() => refuseLookup(waiter), options.lookupWaitMs)
           lookupWaiters.push(waiter)

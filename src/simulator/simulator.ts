@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 import { CONTACTS_API_PATH } from '../hubspot/api-version.ts'
 import { createContactStore, KNOWN_CONTACT_PROPERTIES, type SimulatedContact } from './contact-store.ts'
-import { loadRequestBodyCheck, type RequestBodyCheck, type SchemaViolation } from './openapi-check.ts'
+import type { RequestBodyCheck, SchemaViolation } from './openapi-check.ts'
 
 export const READ_SCOPE = 'crm.objects.contacts.read'
 export const WRITE_SCOPE = 'crm.objects.contacts.write'
@@ -94,7 +94,10 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
   const rateLimit = options.rateLimit ?? { max: 100, intervalMs: 10_000 }
   const dailyLimit = options.dailyLimit ?? 250_000
   const searchPerSecond = options.searchPerSecond ?? 5
-  const checkBody: RequestBodyCheck | undefined = options.openApiSpecPath === undefined ? undefined : await loadRequestBodyCheck(options.openApiSpecPath)
+  // Loaded only with a spec: ajv is a dev dependency, and compose runs the simulator spec-less from the production-only app image
+  const checkBody: RequestBodyCheck | undefined = options.openApiSpecPath === undefined
+    ? undefined
+    : await (await import('./openapi-check.ts')).loadRequestBodyCheck(options.openApiSpecPath)
   const store = createContactStore()
   let token = options.accessToken
   let scopes = new Set(options.scopes ?? [READ_SCOPE, WRITE_SCOPE])
@@ -282,7 +285,10 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
 
     if (faults.latencyMs > 0) await delay(faults.latencyMs)
     const failure = consumeFailure()
-    if (failure?.mode === 'reset') return void request.socket.destroy()
+    if (failure?.mode === 'reset') {
+      request.socket.destroy()
+      return
+    }
     if (failure?.mode === 'hang') return
     if (failure?.mode === 'status') {
       const headers: Record<string, string> = failure.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(failure.retryAfterSeconds) }

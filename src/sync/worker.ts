@@ -69,7 +69,7 @@ export async function runSyncWorker (deps: SyncWorkerDeps, leadership: AbortSign
     paused = error
     deps.onPause(error)
     log.warn({ kind: error.kind, status: error.status }, 'HubSpot refused the token: sync paused')
-    void watchForResume()
+    watchForResume().catch((error: unknown) => log.error({ err: error }, 'watching for HubSpot to accept the token failed'))
   }
 
   async function watchForResume () {
@@ -143,7 +143,8 @@ export async function runSyncWorker (deps: SyncWorkerDeps, leadership: AbortSign
   const claimed = new Set<string>()
   const lanes = Promise.all(Array.from({ length: options.concurrency }, lane))
   const lanesDone = new AbortController()
-  void lanes.finally(() => lanesDone.abort())
+  // Lanes never reject (each catches its own errors); this only marks their end
+  lanes.finally(() => lanesDone.abort()).catch(() => {})
   await new Promise<void>((resolve) => {
     if (leadership.aborted) resolve()
     else leadership.addEventListener('abort', () => resolve(), { once: true })

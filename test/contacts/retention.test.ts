@@ -7,8 +7,7 @@ import retention, { type RetentionPluginOptions } from '../../src/contacts/reten
 import { DEFAULT_RETENTION_OPTIONS, sweep } from '../../src/contacts/retention.ts'
 import { testEnv } from '../helpers/database.ts'
 import { eventually } from '../helpers/sync-stack.ts'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
+import type { Teardown } from '../helpers/teardown.ts'
 
 /** Configuration and a migrated database of the test's own; the retention job only when asked. */
 async function startApp (t: Teardown, env: Record<string, string> = {}, job?: RetentionPluginOptions): Promise<FastifyInstance> {

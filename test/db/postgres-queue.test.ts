@@ -21,12 +21,16 @@ for (const [name, Queue] of [['ESM', esm], ['CommonJS', cjs]] as const) {
     for (let i = 0; i < 400_000; i++) queue.push(queue.shift()!)
     t.equal(queue.length, 3)
 
-    // Moving a connection out of a queue it already left: what the pool does on every query
-    const started = performance.now()
-    for (let i = 0; i < 1000; i++) queue.remove({})
-    const elapsedMs = performance.now() - started
+    // Moving a connection out of a queue it already left: what the pool does on every query.
+    // The fastest of five rounds, so that a busy machine's pauses do not count.
+    let fastestMs = Infinity
+    for (let round = 0; round < 5; round++) {
+      const started = performance.now()
+      for (let i = 0; i < 1000; i++) queue.remove({})
+      fastestMs = Math.min(fastestMs, performance.now() - started)
+    }
     // Unpatched: each remove scans 400,000 slots (about 100 ms for the 1000); patched, 3
-    t.ok(elapsedMs < 20, `1000 removals took ${elapsedMs.toFixed(1)} ms`)
+    t.ok(fastestMs < 20, `1000 removals took ${fastestMs.toFixed(1)} ms (the fastest of 5 rounds)`)
 
     t.equal(queue.remove(connections[1]), connections[1], 'a held connection is still found')
     t.same(new Set([queue.shift(), queue.shift()]), new Set([connections[0], connections[2]]), 'the others come out')

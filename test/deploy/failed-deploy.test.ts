@@ -9,11 +9,11 @@ import { API_KEY, getStatus, missingForStack, runScript, startStack, type Stack 
 
 /** Light steady traffic through nginx while something else happens; every answer must be 2xx from `color`. */
 function steadyTraffic (stack: Stack, color: string) {
-  let stop = false
+  const stopped = new AbortController()
   const failures: string[] = []
   let count = 0
   const done = (async () => {
-    for (let i = 0; !stop && i < 2000; i++) {
+    for (let i = 0; !stopped.signal.aborted && i < 2000; i++) {
       try {
         const post = i % 2 === 0
         const response = post
@@ -34,7 +34,7 @@ function steadyTraffic (stack: Stack, color: string) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   })()
-  return { failures, count: () => count, stop: async () => { stop = true; await done } }
+  return { failures, count: () => count, stop: async () => { stopped.abort(); await done } }
 }
 
 const missing = missingForStack()
@@ -113,6 +113,5 @@ test('a deploy that cannot go through leaves the old color serving', { skip: mis
     const badKey = await request(`${stack.httpsUrl}/v1/contacts`, { dispatcher: stack.agent, method: 'POST', body: '{}', headers: { 'content-type': 'application/json', authorization: 'Bearer nope' } })
     t.equal(badKey.statusCode, 401, 'the service\'s own 4xx pass through untouched')
     t.match(await badKey.body.json(), { statusCode: 401, error: 'Unauthorized' })
-
   })
 })

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.ts'
 import { testEnv } from './database.ts'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
+import type { Teardown } from './teardown.ts'
 
 /** The app as server.ts builds it, ready for `inject`, closed when the test ends. */
 export async function buildTestApp (t: Teardown, env: Record<string, string | undefined> = {}): Promise<FastifyInstance> {

@@ -4,8 +4,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import postgres from 'postgres'
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
+import type { Teardown } from './teardown.ts'
 
 /** Tests run against DATABASE_URL when it is set, and against the embedded PGlite otherwise. */
 export const usingRealPostgres = Boolean(process.env.DATABASE_URL)

@@ -61,6 +61,12 @@ export async function runServer (options: { env: Record<string, string | undefin
   return { code, stderr }
 }
 
+/**
+ * How long a test waits for a started server to become ready. Tests assert that it does, not how
+ * fast: about 3.5 s on the embedded database when the machine is idle, far more when it is busy.
+ */
+export const STARTUP_TIMEOUT_MS = 30_000
+
 /** Polls a URL until it answers with the status, or fails after timeoutMs. */
 export async function waitForStatus (url: string, status: number, timeoutMs: number): Promise<number> {
   const started = Date.now()

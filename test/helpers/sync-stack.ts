@@ -1,23 +1,10 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { request } from 'undici'
 import { buildApp, type AppOptions } from '../../src/app.ts'
-import { startHubSpotSimulator, type HubSpotSimulator, type HubSpotSimulatorOptions } from '../../src/simulator/simulator.ts'
+import type { HubSpotSimulator, HubSpotSimulatorOptions } from '../../src/simulator/simulator.ts'
 import { testEnv } from './database.ts'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
-
-export const SIMULATOR_TOKEN = 'pat-test-token-0123456789'
-const specUrl = new URL('../../../shared/hubspot-openapi/contacts-v3.json', import.meta.url)
-/** HubSpot's OpenAPI document, when ../shared is beside the project. */
-export const OPENAPI_SPEC = existsSync(specUrl) ? fileURLToPath(specUrl) : undefined
-
-export async function startSimulator (t: Teardown, options: Partial<HubSpotSimulatorOptions> = {}): Promise<HubSpotSimulator> {
-  const simulator = await startHubSpotSimulator({ accessToken: SIMULATOR_TOKEN, openApiSpecPath: OPENAPI_SPEC, ...options })
-  t.teardown(() => simulator.close())
-  return simulator
-}
+import { SIMULATOR_TOKEN, startTestSimulator } from './hubspot-simulator.ts'
+import type { Teardown } from './teardown.ts'
 
 export interface SyncStack {
   app: FastifyInstance
@@ -35,7 +22,7 @@ export async function startSyncStack (t: Teardown, options: {
   hubspotUrl?: (simulator: HubSpotSimulator) => Promise<string>
   app?: Omit<AppOptions, 'env'>
 } = {}): Promise<SyncStack> {
-  const simulator = await startSimulator(t, options.simulator)
+  const simulator = await startTestSimulator(t, options.simulator)
   const hubspotUrl = options.hubspotUrl ? await options.hubspotUrl(simulator) : simulator.url
   const app = await buildApp({
     logger: false,

@@ -155,13 +155,14 @@ t.test('faults switched over HTTP: 5xx for N requests, latency, storm, reset, ha
 t.test('a fault for a period: a 429 storm with Retry-After for forMs from its first answer, then the ordinary answers', async (t) => {
   const { simulator, call } = await simulatorWithCaller(t)
   const list = `${CONTACTS_API_PATH}?limit=1`
-  await call('POST', '/__simulator/faults', { failure: { mode: 'rate_limit_storm', retryAfterSeconds: 1, forMs: 300 } })
-  await new Promise((resolve) => setTimeout(resolve, 350))
+  // 600 ms: a busy machine's late timers still leave the second call well inside the period
+  await call('POST', '/__simulator/faults', { failure: { mode: 'rate_limit_storm', retryAfterSeconds: 1, forMs: 600 } })
+  await new Promise((resolve) => setTimeout(resolve, 650))
   const first = await call('GET', list)
   t.match(first, { status: 429, headers: { 'retry-after': '1' }, body: { policyName: 'TEN_SECONDLY_ROLLING' } }, 'the period starts with the first answer, not when it was set')
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.equal((await call('GET', list)).status, 429, 'still within the period')
-  await new Promise((resolve) => setTimeout(resolve, 150))
+  await new Promise((resolve) => setTimeout(resolve, 450))
   t.equal((await call('GET', list)).status, 200, 'over after forMs')
   t.equal(simulator.faults().failure, null, 'and cleared')
   t.equal(simulator.stats().rateLimited, 2)

@@ -16,10 +16,10 @@ test('a 30-second HubSpot outage under steady load: every post acknowledged, all
   const acknowledged = new Set<string>()
   const refused: number[] = []
   let sent = 0
-  let loadRunning = true
+  const loadDone = new AbortController()
   // Steady load: 20 contacts a second until told to stop
   const load = (async () => {
-    while (loadRunning) {
+    while (!loadDone.signal.aborted) {
       const email = `steady${sent++}@example.com`
       const { statusCode } = await stack.post({ email, properties: { firstname: 'Steady' } })
       if (statusCode === 202) acknowledged.add(email)
@@ -40,7 +40,7 @@ test('a 30-second HubSpot outage under steady load: every post acknowledged, all
   stack.simulator.clearFaults()
   t.comment('HubSpot is back')
   await new Promise((resolve) => setTimeout(resolve, 2000))
-  loadRunning = false
+  loadDone.abort()
   await load
 
   t.same(refused, [], `intake answered 202 throughout (${acknowledged.size} posts)`)

@@ -1,8 +1,9 @@
 import { test } from 'tap'
 import { request } from 'undici'
 import { freshDatabaseUrl, temporaryDirectory, usingRealPostgres } from '../helpers/database.ts'
-import { startServer, waitForStatus, type ServerProcess } from '../helpers/process.ts'
-import { SIMULATOR_TOKEN, eventually, inParallel, startSimulator } from '../helpers/sync-stack.ts'
+import { STARTUP_TIMEOUT_MS, startServer, waitForStatus, type ServerProcess } from '../helpers/process.ts'
+import { SIMULATOR_TOKEN, startTestSimulator as startSimulator } from '../helpers/hubspot-simulator.ts'
+import { eventually, inParallel } from '../helpers/sync-stack.ts'
 import type { HubSpotSimulator } from '../../src/simulator/simulator.ts'
 
 const UPSERT_ROUTE = 'POST /crm/v3/objects/contacts/batch/upsert'
@@ -21,7 +22,7 @@ async function postContact (server: ServerProcess, email: string): Promise<numbe
 async function startReadyServer (t: Parameters<typeof startSimulator>[0], env: Record<string, string | undefined>): Promise<ServerProcess> {
   const server = await startServer({ env })
   t.teardown(() => { server.child.kill('SIGKILL') })
-  await waitForStatus(`${server.baseUrl}/health/ready`, 200, 10_000)
+  await waitForStatus(`${server.baseUrl}/health/ready`, 200, STARTUP_TIMEOUT_MS)
   return server
 }
 
@@ -68,8 +69,8 @@ test('two processes on one database: one syncs at a time; kill it and the other 
   const blue = await startServer({ env: { ...env, DEPLOY_COLOR: 'blue' } })
   const green = await startServer({ env: { ...env, DEPLOY_COLOR: 'green' } })
   t.teardown(() => { blue.child.kill('SIGKILL'); green.child.kill('SIGKILL') })
-  await waitForStatus(`${blue.baseUrl}/health/ready`, 200, 10_000)
-  await waitForStatus(`${green.baseUrl}/health/ready`, 200, 10_000)
+  await waitForStatus(`${blue.baseUrl}/health/ready`, 200, STARTUP_TIMEOUT_MS)
+  await waitForStatus(`${green.baseUrl}/health/ready`, 200, STARTUP_TIMEOUT_MS)
 
   const leads = (server: ServerProcess) => server.output().includes('this instance leads the sync')
   await eventually(() => leads(blue) || leads(green), 10_000, 'one process leads')

@@ -9,15 +9,15 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Agent, request } from 'undici'
 import type { Test } from 'tap'
-import { startHubSpotSimulator, type HubSpotSimulator } from '../../../src/simulator/simulator.ts'
+import type { HubSpotSimulator } from '../../../src/simulator/simulator.ts'
 import { freshDatabaseUrl, temporaryDirectory } from '../../helpers/database.ts'
+import { SIMULATOR_TOKEN, startTestSimulator } from '../../helpers/hubspot-simulator.ts'
 import { freePort } from '../../helpers/process.ts'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 export const DEPLOY_DIR = join(REPO_ROOT, 'deploy')
 export const COLOR_PROCESS = join(REPO_ROOT, 'test/deploy/helpers/color-process.sh')
 export const API_KEY = 'deploy-test-key-0123456789'
-export const SIMULATOR_TOKEN = 'pat-na1-deploy-test-0123456789abcdef'
 
 export type Color = 'blue' | 'green'
 
@@ -101,8 +101,7 @@ export async function startStack (t: Test): Promise<Stack> {
   // nginx's workers run as nobody when the tests run as root: they must reach the temp paths
   await chmod(dir, 0o755)
   const databaseUrl = await freshDatabaseUrl(t)
-  const simulator = await startHubSpotSimulator({ accessToken: SIMULATOR_TOKEN })
-  t.teardown(() => simulator.close())
+  const simulator = await startTestSimulator(t)
 
   const ports = { blue: await freePort(), green: await freePort() }
   const httpsPort = await freePort()
