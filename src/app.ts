@@ -1,4 +1,7 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchemaValidationError, type FastifyServerOptions } from 'fastify'
+import Fastify, {
+  type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest,
+  type FastifySchemaValidationError, type FastifyServerOptions
+} from 'fastify'
 import { compile as compileTrust } from '@fastify/proxy-addr'
 import config, { type ConfigOptions } from './config/index.ts'
 import database from './db/index.ts'
@@ -96,7 +99,11 @@ export async function buildApp (options: AppOptions = {}): Promise<FastifyInstan
   app.decorateRequest('caller', undefined)
   app.setErrorHandler(handleError)
   // Fastify's own 404 echoes the path, which a scanner makes kilobytes long
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `No route ${request.method} ${request.url.split('?', 1)[0].slice(0, 100)}` }))
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({
+    statusCode: 404,
+    error: 'Not Found',
+    message: `No route ${request.method} ${request.url.split('?', 1)[0].slice(0, 100)}`
+  }))
   // Only JSON bodies: anything else is a 415
   app.removeContentTypeParser('text/plain')
   // The id in every log line of the request, handed back so a caller or NGINX can quote it

@@ -13,7 +13,9 @@ const CheckFailed = Type.Object({
 
 /** 503 for a check that failed; Retry-After when HubSpot (a 429) or our own budget said how long to wait. */
 function checkFailed (reply: FastifyReply, error: HubSpotError) {
-  if (error instanceof HubSpotBusyError || error instanceof HubSpotRateLimitError) reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
+  if (error instanceof HubSpotBusyError || error instanceof HubSpotRateLimitError) {
+    reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
+  }
   // 'rejected': not the connection, HubSpot refused this input
   return reply.code(503).send({ ok: false as const, reason: connectionFailureReason(error) ?? 'rejected', message: error.message })
 }

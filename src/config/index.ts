@@ -171,6 +171,9 @@ export default fp<ConfigOptions>(async function config (fastify, options) {
   fastify.decorate('config', appConfig)
   fastify.log.level = appConfig.logLevel
   if (appConfig.strict && appConfig.hubspot.baseUrl.startsWith('http:')) {
-    fastify.log.warn({ baseUrl: appConfig.hubspot.baseUrl }, 'HUBSPOT_BASE_URL is plain http: the token travels unencrypted (fine for a simulator, not for HubSpot)')
+    fastify.log.warn(
+      { baseUrl: appConfig.hubspot.baseUrl },
+      'HUBSPOT_BASE_URL is plain http: the token travels unencrypted (fine for a simulator, not for HubSpot)'
+    )
   }
 }, { name: 'config' })

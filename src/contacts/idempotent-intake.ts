@@ -53,7 +53,9 @@ async function storeOnce (sql: Sql, post: KeyedPost): Promise<Accepted> {
     }
     const first = await findIdempotencyKey(tx, key)
     if (first.bodyHash !== bodyHash) {
-      throw new IdempotencyKeyReusedError('This Idempotency-Key was used within the last 24 hours with a different body: a new request needs a new key')
+      throw new IdempotencyKeyReusedError(
+        'This Idempotency-Key was used within the last 24 hours with a different body: a new request needs a new key'
+      )
     }
     return { id: first.requestId, replay: true }
   })
@@ -67,7 +69,10 @@ async function storeOnce (sql: Sql, post: KeyedPost): Promise<Accepted> {
  * to 10,000); the others wait their turn within the deadline.
  */
 export function createIdempotentIntake (sql: Sql, options: { deadlineMs: number, maxInFlight: number }): IdempotentIntake {
-  const transactions = createTurnBatcher(async ([post]: KeyedPost[]) => [await storeOnce(sql, post)], { maxInFlight: options.maxInFlight, maxGroup: 1 })
+  const transactions = createTurnBatcher(
+    async ([post]: KeyedPost[]) => [await storeOnce(sql, post)],
+    { maxInFlight: options.maxInFlight, maxGroup: 1 }
+  )
   return {
     accept (request, key) {
       const post: KeyedPost = { request, key, bodyHash: requestHash(request), refused: false }

@@ -41,7 +41,10 @@ export async function sweep (sql: Sql, options: RetentionOptions, signal: AbortS
 }
 
 /** A sweep every intervalMs until the signal aborts; a failed sweep is logged and tried again at the next. */
-export async function runRetention (deps: { sql: Sql, log: Pick<FastifyBaseLogger, 'info' | 'warn'>, options: RetentionOptions }, signal: AbortSignal): Promise<void> {
+export async function runRetention (
+  deps: { sql: Sql, log: Pick<FastifyBaseLogger, 'info' | 'warn'>, options: RetentionOptions },
+  signal: AbortSignal
+): Promise<void> {
   const { sql, log, options } = deps
   for (;;) {
     await sleep(options.intervalMs, signal)

@@ -63,7 +63,12 @@ const contactRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Upsert a contact by email: stored durably, synced to HubSpot in the background',
       headers: Type.Object({
         prefer: Type.Optional(Type.String()),
-        'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$', description: '1–255 visible ASCII characters' }))
+        'idempotency-key': Type.Optional(Type.String({
+          minLength: 1,
+          maxLength: 255,
+          pattern: '^[\\x21-\\x7E]+$',
+          description: '1–255 visible ASCII characters'
+        }))
       }),
       body: contactBody(fastify.config.contactProperties),
       // 422: HubSpot rejected the contact (Prefer: wait), or the Idempotency-Key was used with another body
@@ -76,7 +81,9 @@ const contactRoutes: FastifyPluginAsync = async (app) => {
     }
     const unstorable = unstorableProperty(properties)
     if (unstorable !== undefined) {
-      throw new UnstorableValueError(`body/properties/${unstorable} holds a character PostgreSQL cannot store (a NUL character or an unpaired surrogate)`)
+      throw new UnstorableValueError(
+        `body/properties/${unstorable} holds a character PostgreSQL cannot store (a NUL character or an unpaired surrogate)`
+      )
     }
     const { email: _sameEmail, ...writable } = properties
     let id: string = randomUUID()
@@ -99,7 +106,14 @@ const contactRoutes: FastifyPluginAsync = async (app) => {
         return reply.code(200).send({ id, status: 'synced' as const, email, hubspotId: state.hubspotId!, created: state.created ?? false })
       }
       if (state?.status === 'failed') {
-        return reply.code(422).send({ statusCode: 422, error: 'Unprocessable Entity', message: state.error ?? 'HubSpot rejected the contact', id, status: 'failed' as const, email })
+        return reply.code(422).send({
+          statusCode: 422,
+          error: 'Unprocessable Entity',
+          message: state.error ?? 'HubSpot rejected the contact',
+          id,
+          status: 'failed' as const,
+          email
+        })
       }
     }
     return reply.code(202).send({ id, status: 'queued' as const, email })

@@ -35,7 +35,10 @@ export interface ContactSearchDeps {
 export function createContactSearch (deps: ContactSearchDeps): (email: string) => Promise<ContactView | null> {
   const lookups = new Map<string, Promise<ContactView | null>>()
   // A search joins a read not yet sent, so it still sees every write acknowledged before it began
-  const reads = createTurnBatcher<{ email: string }, KnownContact>((group) => findKnown(deps.sql, group.map((read) => read.email)), { maxInFlight: deps.maxReadsInFlight, maxGroup: 500 })
+  const reads = createTurnBatcher<{ email: string }, KnownContact>(
+    (group) => findKnown(deps.sql, group.map((read) => read.email)),
+    { maxInFlight: deps.maxReadsInFlight, maxGroup: 500 }
+  )
 
   async function lookUp (email: string): Promise<ContactView | null> {
     // A lookup: it takes no more than its share of HubSpot's budget, and fails fast (503) when none is left

@@ -6,7 +6,12 @@ import type { RequestState } from '../store/requests-table.ts'
  * woken by the sync's own settle events for its email, not by polling. Resolves with the
  * last state read.
  */
-export async function waitForSync (events: SyncEvents, email: string, read: () => Promise<RequestState | undefined>, timeoutMs: number): Promise<RequestState | undefined> {
+export async function waitForSync (
+  events: SyncEvents,
+  email: string,
+  read: () => Promise<RequestState | undefined>,
+  timeoutMs: number
+): Promise<RequestState | undefined> {
   const deadline = Date.now() + timeoutMs
   let wake: (() => void) | undefined
   let closing = false

@@ -3,7 +3,10 @@ import { Agent, request, type Dispatcher } from 'undici'
 import { CONTACTS_API_PATH } from './api-version.ts'
 import { buildUpsertBody, upsertOutcomes, type UpsertInput, type UpsertOutcome } from './contacts.ts'
 import { errorFromResponse, type HubSpotErrorBody } from './error-from-response.ts'
-import { HubSpotAuthError, HubSpotBusyError, HubSpotError, HubSpotRateLimitError, HubSpotUnavailableError, connectionFailureReason, stateAfterFailure, type ConnectionFailureReason, type HubSpotErrorKind, type HubSpotState } from './errors.ts'
+import {
+  HubSpotAuthError, HubSpotBusyError, HubSpotError, HubSpotRateLimitError, HubSpotUnavailableError,
+  connectionFailureReason, stateAfterFailure, type ConnectionFailureReason, type HubSpotErrorKind, type HubSpotState
+} from './errors.ts'
 import { createRateBudget, parseServerRateLimit, type RequestPriority } from './rate-budget.ts'
 import { transientAnswer, transientNetworkCode } from './retry.ts'
 import { exponentialBackoffMs, type Backoff } from '../lib/backoff.ts'
@@ -113,7 +116,12 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
   const redact = (text: string): string => token === undefined ? text : text.split(token).join('[redacted]')
   const log = options.logger
 
-  let state: HubSpotConnectionState = { configured: token !== undefined, state: token === undefined ? 'not_configured' : 'unknown', lastSuccessAt: null, lastError: null }
+  let state: HubSpotConnectionState = {
+    configured: token !== undefined,
+    state: token === undefined ? 'not_configured' : 'unknown',
+    lastSuccessAt: null,
+    lastError: null
+  }
 
   function updateState (next: Partial<HubSpotConnectionState>): void {
     state = { ...state, ...next }
@@ -123,8 +131,11 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
     const lastError = { at: new Date(now()), kind: error.kind, status: error.status, message: error.message }
     const failedState = stateAfterFailure(error)
     // validation / conflict / not found: HubSpot answered and accepted the token.
-    if (failedState === undefined) updateState({ state: 'ok', lastSuccessAt: new Date(now()), lastError: error.kind === 'not_found' ? state.lastError : lastError })
-    else updateState({ state: failedState, lastError })
+    if (failedState === undefined) {
+      updateState({ state: 'ok', lastSuccessAt: new Date(now()), lastError: error.kind === 'not_found' ? state.lastError : lastError })
+    } else {
+      updateState({ state: failedState, lastError })
+    }
   }
 
   async function attempt (call: HubSpotRequest, url: string): Promise<AttemptResult> {
@@ -190,7 +201,14 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
       }
 
       const waitMs = minimumWaitMs === undefined ? undefined : Math.max(minimumWaitMs, exponentialBackoffMs(retryIndex, backoff, random))
-      const logFields = { operation: call.operation, attempt: retryIndex + 1, status: failure.status, category: failure.category, correlationId: failure.correlationId, kind: failure.kind }
+      const logFields = {
+        operation: call.operation,
+        attempt: retryIndex + 1,
+        status: failure.status,
+        category: failure.category,
+        correlationId: failure.correlationId,
+        kind: failure.kind
+      }
       if (waitMs === undefined || retryIndex >= maxRetries || waitMs > maxWaitMs) {
         recordFailure(failure)
         log.warn({ ...logFields, retryable: failure.retryable }, `HubSpot call failed: ${failure.message}`)

@@ -96,7 +96,8 @@ function batchItemError (item: NonNullable<UpsertAnswer['errors']>[number], reda
   const status = Number(item.status)
   const category = typeof item.category === 'string' ? item.category : undefined
   const details = { status: Number.isFinite(status) ? status : undefined, category }
-  const message = redact(`HubSpot rejected this input${category === undefined ? '' : ` (${category})`}: ${typeof item.message === 'string' ? item.message : 'no message'}`)
+  const itemMessage = typeof item.message === 'string' ? item.message : 'no message'
+  const message = redact(`HubSpot rejected this input${category === undefined ? '' : ` (${category})`}: ${itemMessage}`)
   if (status >= 500) return new HubSpotUnavailableError(message, { ...details, retryable: true })
   if (category === 'CONFLICT') return new HubSpotConflictError(message, details)
   if (category === 'OBJECT_NOT_FOUND') return new HubSpotNotFoundError(message, details)

@@ -28,7 +28,8 @@ export type ErrorResponse = {
 export function errorFromResponse ({ status, headers, body, nowMs, redact }: ErrorResponse): HubSpotError {
   const category = typeof body.category === 'string' ? body.category : undefined
   const details = { status, category, correlationId: typeof body.correlationId === 'string' ? body.correlationId : undefined }
-  const message = redact(`HubSpot answered ${status}${category === undefined ? '' : ` ${category}`}: ${typeof body.message === 'string' ? body.message : 'no message'}`)
+  const bodyMessage = typeof body.message === 'string' ? body.message : 'no message'
+  const message = redact(`HubSpot answered ${status}${category === undefined ? '' : ` ${category}`}: ${bodyMessage}`)
 
   switch (status) {
     case 400: return new HubSpotValidationError(message, details)

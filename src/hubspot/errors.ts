@@ -62,7 +62,11 @@ export class HubSpotRateLimitError extends HubSpotError {
   /** Set for the DAILY policy: when the daily allowance comes back. */
   readonly resetAt: Date | undefined
 
-  constructor (message: string, limit: { policyName?: string, retryAfterMs: number, resetAt?: Date }, details: Omit<HubSpotErrorDetails, 'retryable'>) {
+  constructor (
+    message: string,
+    limit: { policyName?: string, retryAfterMs: number, resetAt?: Date },
+    details: Omit<HubSpotErrorDetails, 'retryable'>
+  ) {
     super('rate_limit', message, { ...details, retryable: true })
     this.name = 'HubSpotRateLimitError'
     this.policyName = limit.policyName
@@ -145,7 +149,12 @@ type FailedState = Exclude<HubSpotState, 'ok' | 'unknown'>
 
 /** The state a failed call leaves the connection in; undefined when HubSpot answered and accepted the token (it refused the input). */
 export function stateAfterFailure (error: HubSpotError): FailedState | undefined {
-  const states: Partial<Record<HubSpotErrorKind, FailedState>> = { auth: 'unauthorized', scopes: 'forbidden', rate_limit: 'rate_limited', unavailable: 'unreachable' }
+  const states: Partial<Record<HubSpotErrorKind, FailedState>> = {
+    auth: 'unauthorized',
+    scopes: 'forbidden',
+    rate_limit: 'rate_limited',
+    unavailable: 'unreachable'
+  }
   return states[error.kind]
 }
 

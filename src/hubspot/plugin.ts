@@ -8,7 +8,10 @@ declare module 'fastify' {
 }
 
 /** Client settings tests may tighten (rate window, retry delays, a lookup's wait for a slot); the rest comes from the configuration. */
-export type HubSpotTuning = Partial<Pick<HubSpotClientOptions, 'rateWindowMs' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'maxRetryWaitMs' | 'lookupSlotWaitMs'>>
+export type HubSpotTuning = Partial<Pick<
+  HubSpotClientOptions,
+  'rateWindowMs' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'maxRetryWaitMs' | 'lookupSlotWaitMs'
+>>
 
 /** One HubSpot client (one keep-alive connection pool, one rate budget) per process. */
 export default fp<{ tuning?: HubSpotTuning }>(async function hubspot (fastify, { tuning }) {

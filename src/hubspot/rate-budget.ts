@@ -136,7 +136,16 @@ export function createRateBudget (options: RateBudgetOptions): RateBudget {
   function viewAt (at: number): BudgetView {
     dropExpired(all, at)
     dropExpired(lookups, at)
-    return { at, windowMs: options.windowMs, limit: limitAt(at), lookupCap: maxLookups, pausedUntil, all, lookups, syncWaiting: syncWaiters.length > 0 }
+    return {
+      at,
+      windowMs: options.windowMs,
+      limit: limitAt(at),
+      lookupCap: maxLookups,
+      pausedUntil,
+      all,
+      lookups,
+      syncWaiting: syncWaiters.length > 0
+    }
   }
 
   function release (priority: RequestPriority): void {
@@ -180,7 +189,9 @@ export function createRateBudget (options: RateBudgetOptions): RateBudget {
 
   function busy (view: BudgetView): HubSpotBusyError {
     const retryAfterMs = lookupRetryAfterMs(view)
-    const why = view.lookupCap === 0 ? 'lookups have no share of the HubSpot budget (HUBSPOT_LOOKUP_SHARE=0)' : `no HubSpot request slot for a lookup within ${options.lookupWaitMs} ms (the sync comes first)`
+    const why = view.lookupCap === 0
+      ? 'lookups have no share of the HubSpot budget (HUBSPOT_LOOKUP_SHARE=0)'
+      : `no HubSpot request slot for a lookup within ${options.lookupWaitMs} ms (the sync comes first)`
     return new HubSpotBusyError(`${why}; retry in ${retryAfterMs / 1000} s`, retryAfterMs)
   }
 

@@ -39,7 +39,12 @@ export type TransientAnswer = {
 }
 
 /** undefined: not transient, do not retry. */
-export function transientAnswer (status: number, headers: Record<string, string | string[] | undefined>, policyName: string | undefined, nowMs: number): TransientAnswer | undefined {
+export function transientAnswer (
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  policyName: string | undefined,
+  nowMs: number
+): TransientAnswer | undefined {
   const retryAfterMs = parseRetryAfterMs(headerValue(headers, 'retry-after'), nowMs)
   if (status === 429) {
     if (policyName === 'DAILY') return undefined

@@ -18,7 +18,8 @@ const simulator = await startHubSpotSimulator({
 })
 
 // The token is the simulator's own, never a real HubSpot one, so printing how to use it is fine.
-console.log(`HubSpot simulator listening on ${simulator.url} (token from SIMULATOR_TOKEN, OpenAPI check ${specPath === undefined ? 'off: spec not found' : 'on'})`)
+console.log(`HubSpot simulator listening on ${simulator.url} ` +
+  `(token from SIMULATOR_TOKEN, OpenAPI check ${specPath === undefined ? 'off: spec not found' : 'on'})`)
 console.log(`controls: GET ${simulator.url}/__simulator/state, POST ${simulator.url}/__simulator/faults, POST ${simulator.url}/__simulator/reset`)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

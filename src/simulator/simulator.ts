@@ -157,9 +157,13 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
   function invalidProperties (email: string, properties: Record<string, unknown>): Answer | undefined {
     const problems: Array<Record<string, unknown>> = []
     // HubSpot also rejects well-formed addresses at domains that cannot exist; the reserved TLD .invalid stands for them
-    if (!EMAIL_PATTERN.test(email) || email.endsWith('.invalid')) problems.push({ isValid: false, message: `Email address ${email} is invalid`, error: 'INVALID_EMAIL', name: 'email' })
+    if (!EMAIL_PATTERN.test(email) || email.endsWith('.invalid')) {
+      problems.push({ isValid: false, message: `Email address ${email} is invalid`, error: 'INVALID_EMAIL', name: 'email' })
+    }
     for (const name of Object.keys(properties)) {
-      if (!KNOWN_CONTACT_PROPERTIES.has(name)) problems.push({ isValid: false, message: `Property "${name}" does not exist`, error: 'PROPERTY_DOESNT_EXIST', name })
+      if (!KNOWN_CONTACT_PROPERTIES.has(name)) {
+        problems.push({ isValid: false, message: `Property "${name}" does not exist`, error: 'PROPERTY_DOESNT_EXIST', name })
+      }
     }
     if (problems.length === 0) return undefined
     // Like HubSpot, the offending input is named only inside the message text.
@@ -171,9 +175,13 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
     if (inputs.length > 100) return { status: 400, body: errorBody('VALIDATION_ERROR', `Batch input size ${inputs.length} exceeds the limit of 100`) }
     const seen = new Set<string>()
     for (const input of inputs) {
-      if (input.idProperty !== 'email' || typeof input.id !== 'string') return { status: 400, body: errorBody('VALIDATION_ERROR', 'The simulator upserts by idProperty "email" only') }
+      if (input.idProperty !== 'email' || typeof input.id !== 'string') {
+        return { status: 400, body: errorBody('VALIDATION_ERROR', 'The simulator upserts by idProperty "email" only') }
+      }
       const key = input.id.toLowerCase()
-      if (seen.has(key)) return { status: 400, body: errorBody('VALIDATION_ERROR', `Duplicate IDs found in batch input: [${input.id}]. IDs must be unique`) }
+      if (seen.has(key)) {
+        return { status: 400, body: errorBody('VALIDATION_ERROR', `Duplicate IDs found in batch input: [${input.id}]. IDs must be unique`) }
+      }
       seen.add(key)
     }
     for (const input of inputs) {
@@ -191,7 +199,14 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
     for (const input of inputs) {
       const email = input.id as string
       if (rejected.has(email.toLowerCase())) {
-        errors.push({ status: 'error', category: 'VALIDATION_ERROR', message: `Property values were not valid for ${email}`, context: { ids: [email] }, errors: [], links: {} })
+        errors.push({
+          status: 'error',
+          category: 'VALIDATION_ERROR',
+          message: `Property values were not valid for ${email}`,
+          context: { ids: [email] },
+          errors: [],
+          links: {}
+        })
         continue
       }
       const { contact, created } = store.upsert(email, input.properties ?? {})
@@ -233,7 +248,10 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
   }
 
   /** Route template, required scope and handler for a HubSpot call; undefined when unknown. */
-  function route (method: string, path: string): { template: string, scope: string, handle: (body: any, query: URLSearchParams) => Answer } | undefined {
+  function route (
+    method: string,
+    path: string
+  ): { template: string, scope: string, handle: (body: any, query: URLSearchParams) => Answer } | undefined {
     if (path === CONTACTS_API_PATH && method === 'GET') return { template: path, scope: READ_SCOPE, handle: (_body, query) => list(query) }
     if (path === CONTACTS_API_PATH && method === 'POST') return { template: path, scope: WRITE_SCOPE, handle: create }
     if (path === UPSERT_PATH && method === 'POST') return { template: path, scope: WRITE_SCOPE, handle: batchUpsert }
@@ -279,7 +297,14 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
       const violation = checkBody?.(method, url.pathname, body)
       if (violation !== undefined) {
         violations.push(violation)
-        return send(response, { status: 400, body: errorBody('VALIDATION_ERROR', `[simulator] request body does not match the OpenAPI schema: ${violation.errors.join('; ')}`, { subCategory: 'SIMULATOR_SCHEMA_VIOLATION' }) })
+        return send(response, {
+          status: 400,
+          body: errorBody(
+            'VALIDATION_ERROR',
+            `[simulator] request body does not match the OpenAPI schema: ${violation.errors.join('; ')}`,
+            { subCategory: 'SIMULATOR_SCHEMA_VIOLATION' }
+          )
+        })
       }
     }
 
@@ -307,7 +332,9 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
     if ('status' in admitted) return send(response, admitted as Answer)
     const headers = admitted as Record<string, string>
 
-    if (matched === undefined) return send(response, { status: 404, headers, body: errorBody('OBJECT_NOT_FOUND', `No HubSpot call at ${method} ${url.pathname}`) })
+    if (matched === undefined) {
+      return send(response, { status: 404, headers, body: errorBody('OBJECT_NOT_FOUND', `No HubSpot call at ${method} ${url.pathname}`) })
+    }
     if (!scopes.has(matched.scope)) {
       return send(response, {
         status: 403,
@@ -323,7 +350,9 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
 
   function answerControlCall (request: IncomingMessage, response: ServerResponse, path: string, rawBody: string): void {
     const method = request.method ?? 'GET'
-    if (method === 'GET' && path === `${CONTROL_PREFIX}/state`) return send(response, { status: 200, body: { faults, stats, schemaViolations: violations, contactCount: store.list().length } })
+    if (method === 'GET' && path === `${CONTROL_PREFIX}/state`) {
+      return send(response, { status: 200, body: { faults, stats, schemaViolations: violations, contactCount: store.list().length } })
+    }
     if (method === 'GET' && path === `${CONTROL_PREFIX}/contacts`) return send(response, { status: 200, body: store.list() })
     if (method === 'POST' && path === `${CONTROL_PREFIX}/faults`) {
       simulator.setFaults(JSON.parse(rawBody === '' ? '{}' : rawBody) as Partial<SimulatorFaults>)

@@ -23,7 +23,14 @@ export interface KnownContact {
  * whatever their number (see insertRequests).
  */
 export async function findKnown (sql: Queryable, emails: string[]): Promise<KnownContact[]> {
-  const rows = await sql<Array<{ email: string, queued: Record<string, PropertyValue> | null, mirrored: boolean, hubspotId: string | null, properties: Record<string, string> | null, ageSeconds: number | null }>>`
+  const rows = await sql<Array<{
+    email: string
+    queued: Record<string, PropertyValue> | null
+    mirrored: boolean
+    hubspotId: string | null
+    properties: Record<string, string> | null
+    ageSeconds: number | null
+  }>>`
     SELECT k.email, q.properties AS queued, c.email IS NOT NULL AS mirrored, c.hubspot_id AS "hubspotId", c.properties,
            extract(epoch FROM now() - c.checked_at)::float8 AS "ageSeconds"
     FROM jsonb_array_elements_text(${sql.json(emails)}) WITH ORDINALITY AS k(email, position)
@@ -37,7 +44,11 @@ export async function findKnown (sql: Queryable, emails: string[]): Promise<Know
 }
 
 /** Records what HubSpot confirmed: a sync's result (merged into what was known) or a lookup (null: not found). */
-export async function recordContacts (sql: Queryable, contacts: Array<{ email: string, hubspotId: string | null, properties: Record<string, string> }>, origin: 'sync' | 'lookup'): Promise<void> {
+export async function recordContacts (
+  sql: Queryable,
+  contacts: Array<{ email: string, hubspotId: string | null, properties: Record<string, string> }>,
+  origin: 'sync' | 'lookup'
+): Promise<void> {
   if (contacts.length === 0) return
   const synced = origin === 'sync'
   await sql`

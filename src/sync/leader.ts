@@ -16,7 +16,12 @@ export interface LeaderOptions {
  * state the connection is in; when the leader dies, another replica takes over within one
  * check interval. `lead` sees its signal aborted when leadership ends.
  */
-export async function runAsLeader (connect: () => Sql, stop: AbortSignal, options: LeaderOptions, lead: (leadership: AbortSignal) => Promise<void>): Promise<void> {
+export async function runAsLeader (
+  connect: () => Sql,
+  stop: AbortSignal,
+  options: LeaderOptions,
+  lead: (leadership: AbortSignal) => Promise<void>
+): Promise<void> {
   // A query that gets no answer within the interval counts as a lost connection
   const ask = (query: Promise<unknown>) => within(query.then(() => true), options.checkIntervalMs)
 

@@ -48,10 +48,15 @@ export default fp<SyncPluginOptions>(async function sync (fastify, options) {
   }, leadership)
   fastify.addHook('onReady', async () => {
     leaderLoop = shared
-      ? runAsLeader(() => connectSql(fastify.config.databaseUrl!, { maxConnections: 1, statementTimeoutMs: LEADER_STATEMENT_TIMEOUT_MS }), stop.signal, { checkIntervalMs: options.leaderCheckMs ?? 2000, onError }, (leadership) => {
-        log.info({}, 'this instance leads the sync')
-        return work(leadership)
-      })
+      ? runAsLeader(
+        () => connectSql(fastify.config.databaseUrl!, { maxConnections: 1, statementTimeoutMs: LEADER_STATEMENT_TIMEOUT_MS }),
+        stop.signal,
+        { checkIntervalMs: options.leaderCheckMs ?? 2000, onError },
+        (leadership) => {
+          log.info({}, 'this instance leads the sync')
+          return work(leadership)
+        }
+      )
       : work(stop.signal)
   })
   // Before the database closes: the worker finishes or gives back its batch

@@ -76,7 +76,8 @@ export async function syncBatch (deps: SyncBatchDeps, entries: QueueEntry[]): Pr
       const missing = error instanceof HubSpotValidationError ? error.missingProperties : []
       const refused = part.filter((entry) => missing.some((name) => Object.hasOwn(entry.properties, name)))
       if (refused.length > 0) {
-        const reason = `HubSpot has no contact propert${missing.length === 1 ? 'y' : 'ies'} ${missing.join(', ')} (PROPERTY_DOESNT_EXIST): create ${missing.length === 1 ? 'it' : 'them'} in HubSpot or remove ${missing.length === 1 ? 'it' : 'them'} from CONTACT_PROPERTIES`
+        const reason = `HubSpot has no contact propert${missing.length === 1 ? 'y' : 'ies'} ${missing.join(', ')} (PROPERTY_DOESNT_EXIST): ` +
+          `create ${missing.length === 1 ? 'it' : 'them'} in HubSpot or remove ${missing.length === 1 ? 'it' : 'them'} from CONTACT_PROPERTIES`
         await settle(refused.map((entry) => ({ entry, outcome: { error: reason } })))
         const rest = part.filter((entry) => !refused.includes(entry))
         if (rest.length > 0) await upsert(rest)
