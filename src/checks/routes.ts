@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { CONNECTION_FAILURE_REASONS, HubSpotBusyError, HubSpotError, HubSpotRateLimitError, connectionFailureReason } from '../hubspot/errors.ts'
+import { CONNECTION_FAILURE_REASONS, HubSpotBusyError, HubSpotError, connectionFailureReason, retryAfterSeconds } from '../hubspot/errors.ts'
 import { ErrorReply } from '../http/schemas.ts'
 import { normalizeEmail } from '../lib/email.ts'
 
@@ -13,9 +13,8 @@ const CheckFailed = Type.Object({
 
 /** 503 for a check that failed; Retry-After when HubSpot (a 429) or our own budget said how long to wait. */
 function checkFailed (reply: FastifyReply, error: HubSpotError) {
-  if (error instanceof HubSpotBusyError || error instanceof HubSpotRateLimitError) {
-    reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)))
-  }
+  const waitSeconds = retryAfterSeconds(error)
+  if (waitSeconds !== undefined) reply.header('retry-after', String(waitSeconds))
   // 'rejected': not the connection, HubSpot refused this input
   return reply.code(503).send({ ok: false as const, reason: connectionFailureReason(error) ?? 'rejected', message: error.message })
 }

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '../db/unavailable.ts'
-import { HubSpotError, connectionFailureReason } from '../hubspot/errors.ts'
+import { HubSpotError, connectionFailureReason, retryAfterSeconds } from '../hubspot/errors.ts'
 
 // How soon a client should retry when the database or HubSpot is away
 const DEFAULT_RETRY_AFTER_SECONDS = 5
@@ -19,12 +19,11 @@ export function replyForError (error: FastifyError, method: string): Reply {
     return { statusCode: 503, message: `${what} database is unavailable; retry later`, retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS }
   }
   if (error instanceof HubSpotError) {
-    const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs
     return {
       statusCode: 503,
       // Its own text may name internal hosts: the reason is enough for a caller
       message: `HubSpot could not be asked (${connectionFailureReason(error) ?? error.kind}); retry later`,
-      retryAfterSeconds: typeof retryAfterMs === 'number' ? Math.max(1, Math.ceil(retryAfterMs / 1000)) : DEFAULT_RETRY_AFTER_SECONDS
+      retryAfterSeconds: retryAfterSeconds(error) ?? DEFAULT_RETRY_AFTER_SECONDS
     }
   }
   const statusCode = error.statusCode

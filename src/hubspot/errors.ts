@@ -164,3 +164,9 @@ export function connectionFailureReason (error: HubSpotError): ConnectionFailure
   const state = stateAfterFailure(error)
   return state === 'forbidden' ? 'missing_scopes' : state
 }
+
+/** Retry-After for a caller, in whole seconds (at least one), when HubSpot or our own budget said how long to wait. */
+export function retryAfterSeconds (error: HubSpotError): number | undefined {
+  if (!(error instanceof HubSpotBusyError || error instanceof HubSpotRateLimitError)) return undefined
+  return Math.max(1, Math.ceil(error.retryAfterMs / 1000))
+}
