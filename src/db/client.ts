@@ -10,6 +10,8 @@ export interface SqlOptions {
   /** A statement running longer than this is cancelled by the server. */
   statementTimeoutMs: number
   onnotice?: (notice: postgres.Notice) => void
+  /** Whether a new connection first loads the server's array types (only results with arrays need them). */
+  fetchTypes?: boolean
 }
 
 export function connectSql (url: string, options: SqlOptions): Sql {
@@ -23,6 +25,7 @@ export function connectSql (url: string, options: SqlOptions): Sql {
       application_name: 'contact-sync',
       statement_timeout: options.statementTimeoutMs
     },
-    onnotice: options.onnotice ?? (() => {})
+    onnotice: options.onnotice ?? (() => {}),
+    fetch_types: options.fetchTypes ?? true
   })
 }

@@ -49,7 +49,8 @@ export default fp<SyncPluginOptions>(async function sync (fastify, options) {
   fastify.addHook('onReady', async () => {
     leaderLoop = shared
       ? runAsLeader(
-        () => connectSql(fastify.config.databaseUrl!, { maxConnections: 1, statementTimeoutMs: LEADER_STATEMENT_TIMEOUT_MS }),
+        // Only the lock and a heartbeat run on it: no array types to load on each new connection
+        () => connectSql(fastify.config.databaseUrl!, { maxConnections: 1, statementTimeoutMs: LEADER_STATEMENT_TIMEOUT_MS, fetchTypes: false }),
         stop.signal,
         { checkIntervalMs: options.leaderCheckMs ?? 2000, onError },
         (leadership) => {
