@@ -149,6 +149,8 @@ type FailedState = Exclude<HubSpotState, 'ok' | 'unknown'>
 
 /** The state a failed call leaves the connection in; undefined when HubSpot answered and accepted the token (it refused the input). */
 export function stateAfterFailure (error: HubSpotError): FailedState | undefined {
+  // No token: nothing was sent, so nothing was refused
+  if (error instanceof HubSpotAuthError && error.reason === 'not_configured') return 'not_configured'
   const states: Partial<Record<HubSpotErrorKind, FailedState>> = {
     auth: 'unauthorized',
     scopes: 'forbidden',
@@ -160,7 +162,6 @@ export function stateAfterFailure (error: HubSpotError): FailedState | undefined
 
 /** What a failed call says about the connection to HubSpot; undefined when HubSpot refused the input, not the caller. */
 export function connectionFailureReason (error: HubSpotError): ConnectionFailureReason | undefined {
-  if (error instanceof HubSpotAuthError && error.reason === 'not_configured') return 'not_configured'
   const state = stateAfterFailure(error)
   return state === 'forbidden' ? 'missing_scopes' : state
 }

@@ -2,6 +2,7 @@ import { test } from 'tap'
 import { buildTestApp } from '../helpers/app.ts'
 import { NEEDS_REAL_POSTGRES, freshDatabaseUrl, usingRealPostgres } from '../helpers/database.ts'
 import { startTcpProxy } from '../helpers/tcp-proxy.ts'
+import { eventually } from '../helpers/sync-stack.ts'
 
 test('liveness answers while the process runs', async (t) => {
   const app = await buildTestApp(t)
@@ -30,6 +31,15 @@ test('/health reports the contract shape', async (t) => {
   t.type(body.db.latencyMs, 'number')
   t.same(body.hubspot, { configured: false, state: 'not_configured', lastSuccessAt: null, lastError: null })
   t.same(Object.keys(body.queue).sort(), ['failed', 'oldestPendingSeconds', 'pending'])
+})
+
+test('without a token, /health keeps saying not_configured once the sync has tried a batch (nothing was refused)', async (t) => {
+  const app = await buildTestApp(t)
+  t.equal((await app.inject({ method: 'POST', url: '/v1/contacts', payload: { email: 'waiting@example.com' } })).statusCode, 202)
+  await eventually(() => app.syncPausedBy() !== undefined, 10_000, 'the sync tried the batch and paused')
+  const { hubspot, queue } = (await app.inject('/health')).json()
+  t.equal(hubspot.state, 'not_configured')
+  t.equal(queue.pending, 1, 'the contact waits for a token')
 })
 
 test('readiness answers 503 within 1 s when the database accepts connections and never answers', { skip: usingRealPostgres ? false : NEEDS_REAL_POSTGRES }, async (t) => {
