@@ -19,6 +19,8 @@ const LAYERS: Record<string, number> = {
   health: 5,
   checks: 5,
   simulator: 5,
+  metrics: 5,
+  stats: 5,
   '.': 6 // app.ts, server.ts, dev.ts
 }
 

@@ -1,10 +1,11 @@
 import fp from 'fastify-plugin'
 import { HOT_PATH_STATEMENTS, KEYED_TRANSACTIONS } from '../db/index.ts'
 import { readWithin } from '../db/unavailable.ts'
-import { findRequest, type RequestState } from '../store/requests-table.ts'
+import { findRequest, listRequests, type RequestState } from '../store/requests-table.ts'
 import { createIntake, type Intake } from './intake.ts'
 import { createIdempotentIntake, type IdempotentIntake } from './idempotent-intake.ts'
 import { createContactSearch, type ContactView } from './search.ts'
+import { createReplayer, type Replayer } from './replay.ts'
 
 /** What the contact routes run on. */
 export interface ContactServices {
@@ -14,6 +15,10 @@ export interface ContactServices {
   findContact: (email: string) => Promise<ContactView | null>
   /** A request's state; DatabaseUnavailableError when the database does not answer in time. */
   readRequest: (id: string) => Promise<RequestState | undefined>
+  /** Settled requests of a status, newest first, a page at a time. */
+  listRequests: (query: Parameters<typeof listRequests>[1]) => ReturnType<typeof listRequests>
+  /** Failed requests sent again as new requests. */
+  replay: Replayer
 }
 
 declare module 'fastify' {
@@ -28,6 +33,7 @@ const READ_DEADLINE_MS = 1500
 // A contact HubSpot confirmed this recently is answered from the mirror; a not-found is remembered briefly
 const MIRROR_FRESH_SECONDS = 10 * 60
 const NOT_FOUND_REMEMBERED_SECONDS = 60
+const REPLAY_CHUNK = 1000
 
 /** Intake (group commit, keyed posts) and search, built once per process on the pool's budget. */
 export default fp(async function contacts (fastify) {
@@ -43,6 +49,8 @@ export default fp(async function contacts (fastify) {
       maxReadsInFlight: HOT_PATH_STATEMENTS,
       readDeadlineMs: READ_DEADLINE_MS
     }),
-    readRequest: (id) => readWithin(findRequest(fastify.sql, id), READ_DEADLINE_MS)
+    readRequest: (id) => readWithin(findRequest(fastify.sql, id), READ_DEADLINE_MS),
+    listRequests: (query) => readWithin(listRequests(fastify.sql, query), READ_DEADLINE_MS),
+    replay: createReplayer({ sql: fastify.sql, queued: fastify.syncEvents.queued, chunkSize: REPLAY_CHUNK, readDeadlineMs: READ_DEADLINE_MS })
   })
-}, { name: 'contacts', dependencies: ['config', 'database', 'hubspot'] })
+}, { name: 'contacts', dependencies: ['config', 'database', 'hubspot', 'sync'] })

@@ -40,12 +40,13 @@ export const FailedReply = Type.Object({
 
 export const RequestReply = Type.Object({
   id: Type.String({ format: 'uuid' }),
-  status: Type.Union([Type.Literal('queued'), Type.Literal('syncing'), Type.Literal('synced'), Type.Literal('failed')]),
+  status: Type.Union([Type.Literal('queued'), Type.Literal('syncing'), Type.Literal('synced'), Type.Literal('failed'), Type.Literal('replayed')]),
   email: Type.String(),
   attempts: Type.Integer(),
   hubspotId: Type.Optional(Type.String()),
   created: Type.Optional(Type.Boolean()),
   error: Type.Optional(Type.String()),
+  replayedAs: Type.Optional(Type.String({ format: 'uuid', description: 'the request that sent this one again' })),
   createdAt: Type.String({ format: 'date-time' }),
   syncedAt: Type.Optional(Type.String({ format: 'date-time' }))
 })
@@ -60,3 +61,21 @@ export const ContactReply = Type.Object({
 export const SearchQuery = Type.Object({
   email: Type.String({ format: 'email', maxLength: 254 })
 })
+
+export const RequestList = Type.Object({
+  items: Type.Array(RequestReply),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as cursor for the next page; null on the last' })
+})
+
+export const ListQuery = Type.Object({
+  status: Type.Union([Type.Literal('failed'), Type.Literal('replayed')]),
+  // A string: query values are not coerced (the service validates them as sent)
+  limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: '1–500, 100 by default' })),
+  cursor: Type.Optional(Type.String({ maxLength: 200 }))
+})
+
+export const BulkReplayBody = Type.Object({
+  status: Type.Literal('failed'),
+  errorContains: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'a part of the error, any case' })),
+  since: Type.Optional(Type.String({ format: 'date-time', description: 'only requests created at or after this' }))
+}, { additionalProperties: false })

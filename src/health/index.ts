@@ -26,6 +26,26 @@ export const QueueHealth = Type.Object({
 
 const ReadyStatus = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable'), Type.Literal('shutting_down')]) })
 
+export const HealthDetails = Type.Object({
+  status: ReadyStatus.properties.status,
+  version: Type.String(),
+  color: Type.Union([Type.String(), Type.Null()]),
+  uptimeSeconds: Type.Number(),
+  db: Type.Object({ ok: Type.Boolean(), latencyMs: Type.Union([Type.Number(), Type.Null()]) }),
+  hubspot: HubSpotHealth,
+  queue: QueueHealth
+})
+
+/** What GET /health answers: readiness's status code, and the details. */
+export interface HealthReport { statusCode: 200 | 503, details: Static<typeof HealthDetails> }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** What GET /health would answer now: for pages that show the same figures. */
+    healthReport: () => Promise<HealthReport>
+  }
+}
+
 export default fp(async function health (app) {
   const fastify = app.withTypeProvider<TypeBoxTypeProvider>()
   const probeDb = createDbProbe(fastify.sql, READINESS_DB_TIMEOUT_MS)
@@ -67,30 +87,30 @@ export default fp(async function health (app) {
     return reply.code(statusCode).send({ status })
   })
 
-  const Details = Type.Object({
-    status: ReadyStatus.properties.status,
-    version: Type.String(),
-    color: Type.Union([Type.String(), Type.Null()]),
-    uptimeSeconds: Type.Number(),
-    db: Type.Object({ ok: Type.Boolean(), latencyMs: Type.Union([Type.Number(), Type.Null()]) }),
-    hubspot: HubSpotHealth,
-    queue: QueueHealth
-  })
-  fastify.get('/health', {
-    schema: { response: { 200: Details, 503: Details } }
-  }, async (_request, reply) => {
+  async function report (): Promise<HealthReport> {
     const { statusCode, status, db } = await readiness()
     const queue = db.ok
       ? await queueHealth().catch(() => ({ pending: 0, failed: 0, oldestPendingSeconds: null }))
       : { pending: 0, failed: 0, oldestPendingSeconds: null }
-    return reply.code(statusCode).send({
-      status,
-      version,
-      color: fastify.config.deployColor ?? null,
-      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      db,
-      hubspot: hubspotHealth(),
-      queue
-    })
+    return {
+      statusCode,
+      details: {
+        status,
+        version,
+        color: fastify.config.deployColor ?? null,
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        db,
+        hubspot: hubspotHealth(),
+        queue
+      }
+    }
+  }
+  fastify.decorate('healthReport', report)
+
+  fastify.get('/health', {
+    schema: { response: { 200: HealthDetails, 503: HealthDetails } }
+  }, async (_request, reply) => {
+    const { statusCode, details } = await report()
+    return reply.code(statusCode).send(details)
   })
 }, { name: 'health', dependencies: ['config', 'database', 'hubspot', 'sync', 'shutdown'] })

@@ -42,6 +42,8 @@ export type HubSpotClientOptions = {
   random?: () => number
   sleep?: (ms: number) => Promise<void>
   now?: () => number
+  /** Told of every attempt sent: the operation, its priority, and HubSpot's status (null: no answer). For metrics. */
+  onAttempt?: (attempt: { operation: string, priority: RequestPriority, status: number | null }) => void
 }
 
 /** What /health shows about HubSpot. */
@@ -73,6 +75,8 @@ export type HubSpotClient = {
   /** Throws HubSpotBusyError when a lookup got no slot: nothing was sent, so nothing is known of the connection. */
   checkConnection: (options?: CallOptions) => Promise<ConnectionCheck>
   getState: () => HubSpotConnectionState
+  /** The rate budget's slots held now, against its limit. */
+  budgetUsage: () => { held: number, limit: number }
   close: () => Promise<void>
 }
 
@@ -155,8 +159,10 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
       })
       // The same signal bounds the body read, so a stalled body cannot hang the call.
       const text = await response.body.text()
+      options.onAttempt?.({ operation: call.operation, priority: call.priority, status: response.statusCode })
       return { answered: true, status: response.statusCode, headers: response.headers, text }
     } catch (error) {
+      options.onAttempt?.({ operation: call.operation, priority: call.priority, status: null })
       return { answered: false, error, networkCode: transientNetworkCode(error, signal) }
     } finally {
       release()
@@ -260,6 +266,8 @@ export function createHubSpotClient (options: HubSpotClientOptions): HubSpotClie
     getState () {
       return state
     },
+
+    budgetUsage: () => budget.usage(),
 
     async close () {
       budget.close()

@@ -14,7 +14,12 @@ export type HubSpotTuning = Partial<Pick<
 >>
 
 /** One HubSpot client (one keep-alive connection pool, one rate budget) per process. */
-export default fp<{ tuning?: HubSpotTuning }>(async function hubspot (fastify, { tuning }) {
+export interface HubSpotPluginOptions {
+  tuning?: HubSpotTuning
+  onAttempt?: HubSpotClientOptions['onAttempt']
+}
+
+export default fp<HubSpotPluginOptions>(async function hubspot (fastify, { tuning, onAttempt }) {
   const { hubspot: config } = fastify.config
   const client = createHubSpotClient({
     baseUrl: config.baseUrl,
@@ -24,6 +29,7 @@ export default fp<{ tuning?: HubSpotTuning }>(async function hubspot (fastify, {
     requestsPer10s: config.requestsPer10s,
     lookupShare: config.lookupShare,
     logger: fastify.log.child({ component: 'hubspot' }),
+    onAttempt,
     ...tuning
   })
   fastify.decorate('hubspot', client)

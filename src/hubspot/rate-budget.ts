@@ -31,6 +31,8 @@ export type RateBudget = {
   observe: (serverLimit: ServerRateLimit) => void
   /** Nothing is granted, to any caller, before this time (HubSpot answered 429). */
   pauseUntil: (at: number) => void
+  /** Slots held now (in flight, or answered within the window) against the limit: the metrics' gauge. */
+  usage: () => { held: number, limit: number }
   /** Rejects the callers still waiting, so a closed client leaves no pending timer behind. */
   close: () => void
 }
@@ -227,6 +229,11 @@ export function createRateBudget (options: RateBudgetOptions): RateBudget {
     pauseUntil (at) {
       pausedUntil = Math.max(pausedUntil, at)
       pump()
+    },
+
+    usage () {
+      const view = viewAt(now())
+      return { held: held(view.all), limit: view.limit }
     },
 
     close () {

@@ -64,6 +64,8 @@ export type HubSpotSimulator = {
   revokeToken: () => void
   restoreToken: () => void
   setScopes: (scopes: string[]) => void
+  /** Creates a custom contact property in the portal, as an admin does in HubSpot's settings (kept across reset). */
+  createProperty: (name: string) => void
   /** Forgets contacts, counters, violations, faults and rate windows. */
   reset: () => void
   close: () => Promise<void>
@@ -109,6 +111,7 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
   let windowRequests: number[] = []
   let searchRequests: number[] = []
   let dailyUsed = 0
+  const customProperties = new Set<string>()
 
   function rateHeaders (): Record<string, string> {
     return {
@@ -161,7 +164,7 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
       problems.push({ isValid: false, message: `Email address ${email} is invalid`, error: 'INVALID_EMAIL', name: 'email' })
     }
     for (const name of Object.keys(properties)) {
-      if (!KNOWN_CONTACT_PROPERTIES.has(name)) {
+      if (!KNOWN_CONTACT_PROPERTIES.has(name) && !customProperties.has(name)) {
         problems.push({ isValid: false, message: `Property "${name}" does not exist`, error: 'PROPERTY_DOESNT_EXIST', name })
       }
     }
@@ -417,6 +420,9 @@ export async function startHubSpotSimulator (options: HubSpotSimulatorOptions): 
     },
     setScopes (next) {
       scopes = new Set(next)
+    },
+    createProperty (name) {
+      customProperties.add(name)
     },
     reset () {
       store.clear()

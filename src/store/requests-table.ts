@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/client.ts'
+import type { Queryable, Sql } from '../db/client.ts'
 import type { PropertyValue } from '../hubspot/contacts.ts'
 
 /** The SQL of contact_requests: what was asked, and what became of it. */
@@ -6,7 +6,7 @@ import type { PropertyValue } from '../hubspot/contacts.ts'
 // A type, not an interface: sql.json takes it as it is (an interface lacks the index signature JSON needs)
 export type NewRequest = { id: string, email: string, properties: Record<string, PropertyValue> }
 
-export type RequestStatus = 'queued' | 'syncing' | 'synced' | 'failed'
+export type RequestStatus = 'queued' | 'syncing' | 'synced' | 'failed' | 'replayed'
 
 export interface RequestState {
   id: string
@@ -16,6 +16,8 @@ export interface RequestState {
   hubspotId: string | null
   created: boolean | null
   error: string | null
+  /** The request that sent this one again ('replayed'). */
+  replayedAs: string | null
   createdAt: Date
   syncedAt: Date | null
 }
@@ -55,6 +57,7 @@ export async function insertRequests (sql: Queryable, requests: NewRequest[]): P
 export async function findRequest (sql: Queryable, id: string): Promise<RequestState | undefined> {
   const [row] = await sql<RequestState[]>`
     SELECT r.id, r.email, r.hubspot_id AS "hubspotId", r.created, r.created_at AS "createdAt", r.synced_at AS "syncedAt",
+           r.replayed_as AS "replayedAs",
            CASE WHEN r.status = 'queued' AND q.claimed_seq >= r.seq AND q.lease_until > now() THEN 'syncing' ELSE r.status END AS status,
            CASE WHEN r.status = 'queued' THEN coalesce(q.attempts, 0) ELSE r.attempts END AS attempts,
            coalesce(r.error, CASE WHEN r.status = 'queued' THEN q.last_error END) AS error
@@ -62,6 +65,87 @@ export async function findRequest (sql: Queryable, id: string): Promise<RequestS
     LEFT JOIN sync_queue q ON q.email = r.email AND r.status = 'queued'
     WHERE r.id = ${id}`
   return row
+}
+
+/** What a settle changed: requests synced and failed, and how long each synced one took from its 202. */
+export interface SettledRequests { synced: number, failed: number, syncedLatenciesMs: number[] }
+
+/** Where a page of a listing ends: the next page starts after this request. */
+export interface ListCursor { createdAt: string, id: string }
+
+/**
+ * Requests with a settled status ('failed' or 'replayed'), newest first, `limit` at a time
+ * after `after`: each status has its own partial index in this order.
+ */
+export async function listRequests (sql: Queryable, query: { status: 'failed' | 'replayed', limit: number, after?: ListCursor }): Promise<{
+  items: RequestState[]
+  next: ListCursor | null
+}> {
+  const { status, limit, after } = query
+  const rows = await sql<Array<RequestState & { createdAtText: string }>>`
+    SELECT id, email, status, attempts, hubspot_id AS "hubspotId", created, error, replayed_as AS "replayedAs",
+           created_at AS "createdAt", synced_at AS "syncedAt", created_at::text AS "createdAtText"
+    FROM contact_requests
+    WHERE status = ${status} ${after === undefined ? sql`` : sql`AND (created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`}
+    ORDER BY created_at DESC, id DESC
+    LIMIT ${limit + 1}`
+  const items = rows.slice(0, limit)
+  const last = items.at(-1)
+  const next = rows.length > limit && last ? { createdAt: last.createdAtText, id: last.id } : null
+  return { items: items.map(({ createdAtText: _text, ...item }) => item), next }
+}
+
+/** Which failed requests to send again: one by id, or every match created before a moment. */
+export type ReplaySelection =
+  | { id: string }
+  | { errorContains?: string, since?: Date, createdBefore: Date }
+
+export interface Replay { replayedId: string, request: NewRequest }
+
+/**
+ * Sends failed requests again as new requests, in one transaction: each new request holds the
+ * failed one's properties except those a later request for the same email has set (those are
+ * newer), is stored and queued like any other, and the failed request becomes 'replayed',
+ * pointing at it. Locked first, so a request is replayed once, however many ask at the same
+ * moment. Finding the later requests reads contact_requests once per call (no index on email
+ * for every status: intake would pay for it), so bulk replays come `limit` at a time.
+ */
+export async function replayFailedRequests (sql: Sql, selection: ReplaySelection, limit: number, newId: () => string): Promise<Replay[]> {
+  return sql.begin(async (tx) => {
+    const filter = 'id' in selection
+      ? tx`id = ${selection.id}::uuid`
+      : tx`created_at < ${selection.createdBefore}
+        ${selection.since === undefined ? tx`` : tx`AND created_at >= ${selection.since}`}
+        ${selection.errorContains === undefined ? tx`` : tx`AND strpos(lower(coalesce(error, '')), lower(${selection.errorContains})) > 0`}`
+    const chosen = await tx<Array<{ id: string, email: string, properties: Record<string, PropertyValue> }>>`
+      WITH chosen AS (
+        SELECT id, email, seq, properties FROM contact_requests
+        WHERE status = 'failed' AND ${filter}
+        ORDER BY seq LIMIT ${limit}
+        FOR UPDATE
+      ), newer AS (
+        SELECT DISTINCT c.id, k.key
+        FROM chosen c
+        JOIN contact_requests later ON later.email = c.email AND later.seq > c.seq
+        CROSS JOIN LATERAL jsonb_object_keys(later.properties) AS k(key)
+      )
+      SELECT c.id, c.email,
+             coalesce(jsonb_object_agg(p.key, p.value) FILTER (
+               WHERE p.key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM newer n WHERE n.id = c.id AND n.key = p.key)
+             ), '{}') AS properties
+      FROM chosen c LEFT JOIN LATERAL jsonb_each(c.properties) AS p ON true
+      GROUP BY c.id, c.email, c.seq
+      ORDER BY c.seq`
+    if (chosen.length === 0) return []
+    const replays = chosen.map((row) => ({ replayedId: row.id, request: { id: newId(), email: row.email, properties: row.properties } }))
+    await insertRequests(tx, replays.map((replay) => replay.request))
+    const links = replays.map((replay) => ({ old: replay.replayedId, new: replay.request.id }))
+    await tx`
+      UPDATE contact_requests r SET status = 'replayed', replayed_as = l.new, replayed_at = now()
+      FROM jsonb_to_recordset(${tx.json(links)}) AS l(old uuid, new uuid)
+      WHERE r.id = l.old`
+    return replays
+  })
 }
 
 /** Marks the requests a sync covered (an email's requests up to the claimed seq) with its outcome. */
@@ -73,10 +157,11 @@ export async function settleRequests (sql: Queryable, outcomes: Array<{
   hubspotId: string | null
   created: boolean | null
   error: string | null
-}>): Promise<void> {
-  if (outcomes.length === 0) return
+}>): Promise<SettledRequests> {
+  const settled: SettledRequests = { synced: 0, failed: 0, syncedLatenciesMs: [] }
+  if (outcomes.length === 0) return settled
   const column = <K extends keyof (typeof outcomes)[number]>(key: K) => outcomes.map((o) => o[key] === null ? null : String(o[key]))
-  await sql`
+  const rows = await sql<Array<{ status: 'synced' | 'failed', latencyMs: number }>>`
     UPDATE contact_requests r
     SET status = o.status, attempts = o.attempts::int, hubspot_id = o.hubspot_id, created = o.created::boolean,
         error = o.error, synced_at = CASE WHEN o.status = 'synced' THEN now() END
@@ -84,7 +169,17 @@ export async function settleRequests (sql: Queryable, outcomes: Array<{
                 ${sql.array(column('attempts'))}::text[], ${sql.array(column('status'))}::text[],
                 ${sql.array(column('hubspotId'))}::text[], ${sql.array(column('created'))}::text[], ${sql.array(column('error'))}::text[])
       AS o(email, claimed_seq, attempts, status, hubspot_id, created, error)
-    WHERE r.email = o.email AND r.seq <= o.claimed_seq AND r.status = 'queued'`
+    WHERE r.email = o.email AND r.seq <= o.claimed_seq AND r.status = 'queued'
+    RETURNING r.status, extract(epoch FROM r.synced_at - r.created_at)::float8 * 1000 AS "latencyMs"`
+  for (const row of rows) {
+    if (row.status === 'synced') {
+      settled.synced++
+      settled.syncedLatenciesMs.push(row.latencyMs)
+    } else {
+      settled.failed++
+    }
+  }
+  return settled
 }
 
 export async function countFailedRequests (sql: Queryable): Promise<number> {
@@ -92,8 +187,13 @@ export async function countFailedRequests (sql: Queryable): Promise<number> {
   return count
 }
 
+function settledBefore (sql: Queryable, days: number) {
+  const cutoff = sql`now() - make_interval(days => ${days})`
+  return sql`((status = 'synced' AND synced_at < ${cutoff}) OR (status = 'replayed' AND replayed_at < ${cutoff}))`
+}
+
 /**
- * Deletes up to `limit` requests synced more than `days` ago (counted from the sync: one synced
+ * Deletes up to `limit` requests synced (or replayed) more than `days` ago (counted from the sync: one synced
  * late, after an outage, stays readable for the whole period); returns how many. Failed and
  * queued requests are never touched. No index serves it, so that neither intake nor the sync
  * pays for one: the scan stops at the limit, and only a sweep's last statement reads the whole
@@ -103,7 +203,7 @@ export async function deleteSyncedRequests (sql: Queryable, days: number, limit:
   const result = await sql`
     DELETE FROM contact_requests
     WHERE ctid = ANY(ARRAY(
-      SELECT ctid FROM contact_requests WHERE status = 'synced' AND synced_at < now() - make_interval(days => ${days}) LIMIT ${limit}
-    )) AND status = 'synced' AND synced_at < now() - make_interval(days => ${days})`
+      SELECT ctid FROM contact_requests WHERE ${settledBefore(sql, days)} LIMIT ${limit}
+    )) AND ${settledBefore(sql, days)}`
   return result.count
 }

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import { createSyncEvents, type SyncEvents } from '../store/sync-events.ts'
 import { runAsLeader } from './leader.ts'
 import { connectSql } from '../db/client.ts'
-import { DEFAULT_SYNC_OPTIONS, runSyncWorker, type SyncWorkerOptions } from './worker.ts'
+import { DEFAULT_SYNC_OPTIONS, runSyncWorker, type SyncWorkerDeps, type SyncWorkerOptions } from './worker.ts'
 import type { HubSpotError } from '../hubspot/errors.ts'
 
 declare module 'fastify' {
@@ -17,6 +17,8 @@ export interface SyncPluginOptions {
   tuning?: Partial<SyncWorkerOptions>
   /** How often a follower replica tries to become the sync leader. */
   leaderCheckMs?: number
+  /** Told how many requests each settle synced and failed, with the synced ones' latencies. */
+  onRequestsSettled?: SyncWorkerDeps['onRequestsSettled']
 }
 
 const LEADER_STATEMENT_TIMEOUT_MS = 2000
@@ -44,6 +46,7 @@ export default fp<SyncPluginOptions>(async function sync (fastify, options) {
     events,
     log,
     onPause: (error) => { pausedBy = error },
+    onRequestsSettled: options.onRequestsSettled ?? (() => {}),
     options: { ...DEFAULT_SYNC_OPTIONS, ...options.tuning }
   }, leadership)
   fastify.addHook('onReady', async () => {

@@ -1,7 +1,7 @@
 import type { Sql } from '../db/client.ts'
 import { HubSpotError, HubSpotValidationError } from '../hubspot/errors.ts'
 import { recordContacts } from '../store/contacts-table.ts'
-import { settleRequests } from '../store/requests-table.ts'
+import { settleRequests, type SettledRequests } from '../store/requests-table.ts'
 import { finishEntries, releaseEntries, retryEntriesLater, type QueueEntry } from '../store/queue-table.ts'
 import type { HubSpotClient } from '../hubspot/client.ts'
 import { toWireProperties } from '../hubspot/contacts.ts'
@@ -23,6 +23,8 @@ export interface SyncBatchDeps {
   /** Persisted backoff of an entry after a transient failure, by its attempt count. */
   retryDelayMs: (attempts: number) => number
   onSettled: (emails: string[]) => void
+  /** Told, after each commit, how many requests were synced and failed (for the stats and metrics). */
+  onRequestsSettled: (settled: SettledRequests) => void
 }
 
 /**
@@ -34,8 +36,8 @@ export async function syncBatch (deps: SyncBatchDeps, entries: QueueEntry[]): Pr
   const result: BatchResult = {}
 
   async function settle (outcomes: Array<{ entry: QueueEntry, outcome: EntryOutcome }>) {
-    await deps.sql.begin(async (tx) => {
-      await settleRequests(tx, outcomes.map(({ entry, outcome }) => ({
+    const settled = await deps.sql.begin(async (tx) => {
+      const settledRequests = await settleRequests(tx, outcomes.map(({ entry, outcome }) => ({
         email: entry.email,
         claimedSeq: entry.claimedSeq,
         attempts: entry.attempts,
@@ -48,8 +50,10 @@ export async function syncBatch (deps: SyncBatchDeps, entries: QueueEntry[]): Pr
         ? []
         : [{ email: entry.email, hubspotId: outcome.hubspotId, properties: { ...toWireProperties(entry.properties), email: entry.email } }]), 'sync')
       await finishEntries(tx, outcomes.map(({ entry }) => entry))
+      return settledRequests
     })
     deps.onSettled(outcomes.map(({ entry }) => entry.email))
+    deps.onRequestsSettled(settled)
   }
 
   async function upsert (part: QueueEntry[]): Promise<void> {

@@ -2,7 +2,7 @@ import type { Sql } from '../db/client.ts'
 import type { HubSpotError } from '../hubspot/errors.ts'
 import type { SyncEvents } from '../store/sync-events.ts'
 import { claimEntries, dueBacklog, releaseAllLeases, releaseEntries, type QueueEntry } from '../store/queue-table.ts'
-import { syncBatch, type ContactUpserter } from './sync-batch.ts'
+import { syncBatch, type ContactUpserter, type SyncBatchDeps } from './sync-batch.ts'
 import { decideClaim, heavyBacklogSize, type ClaimWait } from './claim-policy.ts'
 import { exponentialBackoffMs, type Backoff } from '../lib/backoff.ts'
 import { sleep } from '../lib/waiting.ts'
@@ -47,6 +47,7 @@ export interface SyncWorkerDeps {
   log: { info: (obj: object, msg: string) => void, warn: (obj: object, msg: string) => void, error: (obj: object, msg: string) => void }
   /** Told when the sync pauses on a refused token (with the error) and when it resumes (undefined). */
   onPause: (error: HubSpotError | undefined) => void
+  onRequestsSettled: SyncBatchDeps['onRequestsSettled']
   options: SyncWorkerOptions
 }
 
@@ -127,7 +128,8 @@ export async function runSyncWorker (deps: SyncWorkerDeps, leadership: AbortSign
           hubspot: deps.hubspot,
           // attempts counts the claim that just failed: the first retry's is 1
           retryDelayMs: (attempts) => exponentialBackoffMs(attempts - 1, retryBackoff, Math.random),
-          onSettled: deps.events.settled
+          onSettled: deps.events.settled,
+          onRequestsSettled: deps.onRequestsSettled
         }, entries)
         if (result.paused) pause(result.paused)
       } catch (error) {

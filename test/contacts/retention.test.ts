@@ -37,7 +37,7 @@ async function labelsLeft (sql: Sql): Promise<Record<string, number>> {
 
 const retain30Days = { ...DEFAULT_RETENTION_OPTIONS, retentionDays: 30 }
 
-test('a sweep deletes the requests synced more than RETENTION_DAYS ago, and keeps failed, queued and recent ones', async (t) => {
+test('a sweep deletes the requests synced or replayed more than RETENTION_DAYS ago, and keeps failed, queued and recent ones', async (t) => {
   const { sql } = await startApp(t)
   await addRequests(sql, 'oldsynced', 3, 'synced', 31)
   await addRequests(sql, 'oldfailed', 2, 'failed', 31)
@@ -46,8 +46,14 @@ test('a sweep deletes the requests synced more than RETENTION_DAYS ago, and keep
   // Created long ago but synced only lately (after an outage, say): kept for the full period from its sync
   await addRequests(sql, 'latesynced', 1, 'synced', 40, 10)
 
-  t.same(await sweep(sql, retain30Days, new AbortController().signal), { requests: 3, idempotencyKeys: 0 })
-  t.same(await labelsLeft(sql), { latesynced: 1, oldfailed: 2, oldqueued: 2, recentsynced: 2 })
+  // Replayed (sent again as a new request) more than the period ago, and lately
+  await addRequests(sql, 'oldreplayed', 2, 'failed', 45)
+  await sql`UPDATE contact_requests SET status = 'replayed', replayed_at = now() - interval '31 days' WHERE email LIKE 'oldreplayed-%'`
+  await addRequests(sql, 'recentreplayed', 1, 'failed', 45)
+  await sql`UPDATE contact_requests SET status = 'replayed', replayed_at = now() - interval '29 days' WHERE email LIKE 'recentreplayed-%'`
+
+  t.same(await sweep(sql, retain30Days, new AbortController().signal), { requests: 5, idempotencyKeys: 0 })
+  t.same(await labelsLeft(sql), { latesynced: 1, oldfailed: 2, oldqueued: 2, recentreplayed: 1, recentsynced: 2 })
   t.same(await sweep(sql, retain30Days, new AbortController().signal), { requests: 0, idempotencyKeys: 0 }, 'a second sweep finds nothing')
 })
 

@@ -23,7 +23,7 @@ test('a fresh database gets every migration, and a second run applies nothing', 
   t.same(await migrate(sql), [], 'idempotent')
   const tables = await sql<{ table_name: string }[]>`
     SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`
-  t.same(tables.map((row) => row.table_name), ['contact_requests', 'contacts', 'idempotency_keys', 'schema_migrations', 'sync_queue'])
+  t.same(tables.map((row) => row.table_name), ['activity_minutes', 'contact_requests', 'contacts', 'idempotency_keys', 'schema_migrations', 'sync_queue'])
 })
 
 test('two instances starting at once apply each migration exactly once', async (t) => {
