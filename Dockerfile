@@ -32,7 +32,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
-COPY deploy/image/preload.ts deploy/image/secret-files.ts ./deploy/image/
+COPY deploy/image ./deploy/image
 
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
