@@ -40,7 +40,9 @@ fi
 UPSTREAM_BLUE=${UPSTREAM_BLUE:-$(sed -nE 's/^[[:space:]]*BLUE_IP[[:space:]]*=[[:space:]]*"?([0-9.]+)"?[[:space:]]*$/\1/p' "$ENV_FILE" 2>/dev/null | tail -n 1 | grep . || echo 172.30.42.11):3000}
 UPSTREAM_GREEN=${UPSTREAM_GREEN:-$(sed -nE 's/^[[:space:]]*GREEN_IP[[:space:]]*=[[:space:]]*"?([0-9.]+)"?[[:space:]]*$/\1/p' "$ENV_FILE" 2>/dev/null | tail -n 1 | grep . || echo 172.30.42.12):3000}
 # The public entry, checked on loopback; -k because the certificate names the public host, not 127.0.0.1
-NGINX_URL=${NGINX_URL:-https://127.0.0.1}
+# (API_BASE_URL, the seed's name, in the environment or .env, is the same setting)
+NGINX_URL=${NGINX_URL:-${API_BASE_URL:-$(sed -nE 's/^[[:space:]]*API_BASE_URL[[:space:]]*=[[:space:]]*"?([^"[:space:]]+)"?[[:space:]]*$/\1/p' "$ENV_FILE" 2>/dev/null | tail -n 1 | grep . || echo https://127.0.0.1)}}
+NGINX_URL=${NGINX_URL%/}
 NGINX_INSECURE=${NGINX_INSECURE:-1}
 
 # ---------------------------------------------------------------- hooks (shell command lines, color in $1)
@@ -60,8 +62,8 @@ default_hook () { # NAME VALUE: sets NAME to VALUE unless the environment set it
   if [ -z "${!1:-}" ]; then printf -v "$1" '%s' "$2"; DEFAULT_HOOKS+=("$1"); fi
 }
 default_hook APP_BUILD_CMD "docker build ${DOCKER_BUILD_ARGS:-} -t \"\$APP_IMAGE\" $(printf '%q' "$PROJECT_DIR")"
-# one-shot: the new image's migrations with lock_timeout, no restart policy (deploy/image/migrate.ts)
-default_hook APP_MIGRATE_CMD "$COMPOSE_CMD run --rm --no-deps -T \"app_\$1\" node --import ./deploy/image/preload.ts deploy/image/migrate.ts"
+# one-shot: the new image's migrations with lock_timeout (compose.yaml: migrate; deploy/image/migrate.ts)
+default_hook APP_MIGRATE_CMD "$COMPOSE_CMD run --rm --no-deps -T migrate"
 # deploy and rollback: (re)create the color from APP_IMAGE
 default_hook APP_START_CMD "$COMPOSE_CMD up -d --no-deps \"app_\$1\""
 # rollback: start the container a deploy stopped and kept, when it has the right image
@@ -532,20 +534,26 @@ verify_through_nginx () {
   done
 }
 
-# error_counts SINCE ADDRESS: "errors attempts" of nginx's attempts on ADDRESS since SINCE (UTC,
-# RFC 3339) from its access log; an attempt is an error when its upstream status is 5xx (502:
-# refused or reset, 504: timed out). A request retried on the backup counts for each server.
+# error_counts SINCE ADDRESS: "errors requests" of the requests nginx gave ADDRESS since SINCE (UTC,
+# RFC 3339), from its access log. A request is an error when its answer to the client was 5xx, or
+# when ADDRESS answered it 500, 502 (refused, reset) or 504 (timed out), even if the backup then
+# answered. A 503 that the backup answered instead is not: it is the service's "busy, ask another"
+# (a read the database did not answer within 1.5 s), which nginx retries by design, and a new
+# color warming up on a busy machine gives a few.
 error_counts () {
   run_hook NGINX_LOG_CMD "$1" 2>/dev/null | awk -v address="$2" -v since="$1" '
     /"upstream":"/ {
       time = $0; sub(/.*"time":"/, "", time); sub(/".*/, "", time); sub(/\+00:00$/, "Z", time)
       if (time ~ /Z$/ && time < since) next
+      final = $0; sub(/.*"status":/, "", final); sub(/,.*/, "", final)
       addresses = $0; sub(/.*"upstream":"/, "", addresses); sub(/".*/, "", addresses)
       statuses = $0; sub(/.*"upstream_status":"/, "", statuses); sub(/".*/, "", statuses)
       n = split(addresses, a, /(, | : )/); split(statuses, s, /(, | : )/)
-      for (i = 1; i <= n; i++) if (a[i] == address) { attempts++; if (s[i] ~ /^5/) errors++ }
+      tried = 0; failed = (final ~ /^5/)
+      for (i = 1; i <= n; i++) if (a[i] == address) { tried = 1; if (s[i] ~ /^5/ && s[i] != "503") failed = 1 }
+      if (tried) { requests++; if (failed) errors++ }
     }
-    END { printf "%d %d\n", errors, attempts }'
+    END { printf "%d %d\n", errors, requests }'
 }
 
 # watch NEW OLD SINCE: while OLD drains (DRAIN_SECONDS), NEW's error rate through nginx since the

@@ -142,7 +142,7 @@ test('with no overrides the dry run shows the docker commands it would run', asy
   const run = await runScript('deploy.sh', ['--dry-run', '--no-build'], { ...env, APP_IMAGE: 'contact-sync:abc', COMPOSE_PROJECT_NAME: 'cs', UPSTREAM_GREEN: '172.30.42.13:3000' })
   t.equal(run.code, 0, { output: run.output })
   const compose = new RegExp(`(docker compose|docker-compose) -p cs --project-directory ${REPO_ROOT.replace(/\/$/, '')} -f ${REPO_ROOT.replace(/\/$/, '')}/compose.yaml`).source
-  t.match(run.output, new RegExp(`would run APP_MIGRATE_CMD: ${compose} run --rm --no-deps -T "app_green" node --import ./deploy/image/preload.ts deploy/image/migrate.ts`))
+  t.match(run.output, new RegExp(`would run APP_MIGRATE_CMD: ${compose} run --rm --no-deps -T migrate`))
   t.match(run.output, new RegExp(`would run APP_START_CMD: ${compose} up -d --no-deps "app_green"`))
   t.match(run.output, new RegExp(`would run NGINX_TEST_CMD: ${compose} exec -T nginx nginx -p /var/cache/nginx/ -c /etc/nginx/contact-sync/nginx.conf -t -q`))
   t.match(run.output, new RegExp(`would run NGINX_RELOAD_CMD: ${compose} exec -T nginx nginx -p /var/cache/nginx/ -c /etc/nginx/contact-sync/nginx.conf -s reload`))
@@ -226,6 +226,23 @@ test('new upstreams that nginx -t rejects are undone, and the new color stopped'
   t.notOk(existsSync(join(box.nginxDir, 'active-green')), 'no marker')
   t.same((await readdir(box.marks)).sort(), ['image-of-blue', 'migrate-green', 'start-green', 'stop-green'], 'green was migrated, started and then stopped; nginx never reloaded')
   t.same((await readdir(box.nginxDir)).filter((name) => name.startsWith('upstreams.conf.')), [], 'no temp file left')
+})
+
+test('the error-rate gate reads nginx\'s log: errors and requests of one color since the switch', async (t) => {
+  const dir = await temporaryDirectory(t, 'contact-sync-gate-')
+  const line = (time: string, status: number, upstream: string, statuses: string) =>
+    JSON.stringify({ time, request_id: 'x', status, upstream, upstream_status: statuses })
+  await writeFile(join(dir, 'access.log'), [
+    line('2026-11-28T14:05:21+00:00', 200, '10.0.0.2:3000, 10.0.0.1:3000', '503, 200'), // busy, the backup answered: not an error
+    line('2026-11-28T14:05:21+00:00', 500, '10.0.0.2:3000', '500'), // the client got a 500
+    line('2026-11-28T14:05:22+00:00', 200, '10.0.0.2:3000', '200'),
+    line('2026-11-28T14:05:22+00:00', 200, '10.0.0.2:3000, 10.0.0.1:3000', '502, 200'), // refused or reset: an error even though the backup answered
+    line('2026-11-28T14:04:22+00:00', 500, '10.0.0.2:3000', '500'), // before the switch
+    line('2026-11-28T14:05:22+00:00', 200, '10.0.0.1:3000', '200') // the other color
+  ].join('\n') + '\n')
+  const result = spawnSync('bash', ['-c', `. '${join(DEPLOY_DIR, 'lib.sh')}' && error_counts 2026-11-28T14:05:00Z 10.0.0.2:3000`],
+    { env: { ...baseEnv(), NGINX_LOG_CMD: `cat '${join(dir, 'access.log')}'` }, encoding: 'utf8' })
+  t.equal(result.stdout.trim(), '2 4', '2 errors in 4 requests to 10.0.0.2')
 })
 
 const noShellcheck = onPath('shellcheck') ? false : 'shellcheck is not installed (apt-get install -y shellcheck; .ci/run installs it)'
