@@ -13,10 +13,9 @@ const CONCURRENCY = 64
 const MIN_LOAD_MS = 22_000
 const MAX_LOAD_MS = 90_000
 const AFTER_LAST_SWITCH_MS = 3_000
-// Each request on a connection of its own, like independent visitors submitting a form. With
-// keep-alive (DEPLOY_LOAD_KEEPALIVE=1), an nginx reload may close an idle client connection just
-// as the client sends on it ("other side closed"): nginx's own behaviour on every reload (a
-// certificate renewal too), which browsers answer by resending; the switch reloads nginx once.
+// Each request on a connection of its own, like independent visitors submitting a form; with
+// DEPLOY_LOAD_KEEPALIVE=1 on keep-alive connections (the switch no longer reloads nginx, so none is
+// closed under a client; test/deploy/containers.test.ts runs its load on keep-alive connections).
 const KEEPALIVE = process.env.DEPLOY_LOAD_KEEPALIVE === '1'
 
 interface LoadResult {
