@@ -9,45 +9,74 @@ PROJECT_DIR=$(dirname -- "$DEPLOY_DIR")
 
 # ---------------------------------------------------------------- settings (environment)
 ENV_FILE=${ENV_FILE:-$PROJECT_DIR/.env}
-NGINX_UPSTREAM_FILE=${NGINX_UPSTREAM_FILE:-$DEPLOY_DIR/nginx/active-upstream.conf}
+# The folder nginx reads its configuration from (mounted at NGINX_SEES_DIR in the nginx container)
+NGINX_DIR=${NGINX_DIR:-$DEPLOY_DIR/nginx}
+NGINX_SEES_DIR=${NGINX_SEES_DIR:-/etc/nginx/contact-sync}
+UPSTREAMS_FILE=$NGINX_DIR/upstreams.conf
+# While this file exists nginx sends every request to green, else to blue (nginx.conf)
+GREEN_MARKER=$NGINX_DIR/active-green
+# Not tracked by git: the lock and the release history (which image each color served)
+STATE_DIR=${STATE_DIR:-$DEPLOY_DIR/state}
+RELEASES_FILE=$STATE_DIR/releases
+SECRETS_DIR=${SECRETS_DIR:-$PROJECT_DIR/secrets}
 TLS_CERT=${TLS_CERT:-$DEPLOY_DIR/certs/fullchain.pem}
 TLS_KEY=${TLS_KEY:-$DEPLOY_DIR/certs/privkey.pem}
 READY_TIMEOUT=${READY_TIMEOUT:-300}
 READY_INTERVAL=${READY_INTERVAL:-5}
 VERIFY_TIMEOUT=${VERIFY_TIMEOUT:-30}
-# How long the old color keeps running after the switch before it gets SIGTERM: nginx's old
-# workers finish the requests they hold (a "Prefer: wait=30" upsert may take 30 s).
+# After the switch the old color keeps running this long: the requests it holds finish (a
+# "Prefer: wait=30" upsert may take 30 s), it stays nginx's backup, and the new color's error
+# rate is watched meanwhile (MAX_ERROR_RATE: above it, traffic goes back to the old color).
 DRAIN_SECONDS=${DRAIN_SECONDS:-30}
+MAX_ERROR_RATE=${MAX_ERROR_RATE:-0.001}
 MIN_FREE_GB=${MIN_FREE_GB:-5}
 if [ -z "${DISK_CHECK_PATH:-}" ]; then
   if [ -d /var/lib/docker ]; then DISK_CHECK_PATH=/var/lib/docker; else DISK_CHECK_PATH=$PROJECT_DIR; fi
 fi
 
-# Where nginx sends each color (names on the compose network) and where this script reaches
-# each color directly (compose publishes them on loopback only: 127.0.0.1:3001 / :3002).
-UPSTREAM_BLUE=${UPSTREAM_BLUE:-app_blue:3000}
-UPSTREAM_GREEN=${UPSTREAM_GREEN:-app_green:3000}
+# Where nginx sends each color: fixed addresses on the compose network (compose.yaml: BLUE_IP,
+# GREEN_IP), so that both upstream groups load whether or not a color runs. Where this script
+# reaches each color directly: compose publishes them on loopback only (127.0.0.1:3001 / :3002).
+UPSTREAM_BLUE=${UPSTREAM_BLUE:-$(sed -nE 's/^[[:space:]]*BLUE_IP[[:space:]]*=[[:space:]]*"?([0-9.]+)"?[[:space:]]*$/\1/p' "$ENV_FILE" 2>/dev/null | tail -n 1 | grep . || echo 172.30.42.11):3000}
+UPSTREAM_GREEN=${UPSTREAM_GREEN:-$(sed -nE 's/^[[:space:]]*GREEN_IP[[:space:]]*=[[:space:]]*"?([0-9.]+)"?[[:space:]]*$/\1/p' "$ENV_FILE" 2>/dev/null | tail -n 1 | grep . || echo 172.30.42.12):3000}
 # The public entry, checked on loopback; -k because the certificate names the public host, not 127.0.0.1
-NGINX_URL=${NGINX_URL:-https://127.0.0.1}
+# (API_BASE_URL, the seed's name, in the environment or .env, is the same setting)
+NGINX_URL=${NGINX_URL:-${API_BASE_URL:-$(sed -nE 's/^[[:space:]]*API_BASE_URL[[:space:]]*=[[:space:]]*"?([^"[:space:]]+)"?[[:space:]]*$/\1/p' "$ENV_FILE" 2>/dev/null | tail -n 1 | grep . || echo https://127.0.0.1)}}
+NGINX_URL=${NGINX_URL%/}
 NGINX_INSECURE=${NGINX_INSECURE:-1}
 
 # ---------------------------------------------------------------- hooks (shell command lines, color in $1)
-COMPOSE_CMD=${COMPOSE_CMD:-docker compose --project-directory $(printf '%q' "$PROJECT_DIR")}
+# `docker compose` (v2) where it exists, else docker-compose 1.29; the project name is fixed
+# (1.29 rejects compose.yaml's `name:`). APP_IMAGE is exported to the hooks that create a color.
+COMPOSE_PROJECT=${COMPOSE_PROJECT_NAME:-contact-sync}
+if [ -z "${COMPOSE_CMD:-}" ]; then
+  if docker compose version >/dev/null 2>&1; then COMPOSE_CMD='docker compose'; else COMPOSE_CMD='docker-compose'; fi
+  COMPOSE_CMD="$COMPOSE_CMD -p $COMPOSE_PROJECT --project-directory $(printf '%q' "$PROJECT_DIR")"
+  [ -n "${COMPOSE_FILE:-}" ] || COMPOSE_CMD="$COMPOSE_CMD -f $(printf '%q' "$PROJECT_DIR/compose.yaml")"
+fi
 NGINX_ARGS=${NGINX_ARGS:--p /var/cache/nginx/ -c /etc/nginx/contact-sync/nginx.conf}
+# A service's container ids (docker's own filter: the same with compose v1 and v2)
+CONTAINERS="docker ps --no-trunc --filter label=com.docker.compose.project=$COMPOSE_PROJECT --filter label=com.docker.compose.service"
 DEFAULT_HOOKS=()
 default_hook () { # NAME VALUE: sets NAME to VALUE unless the environment set it
   if [ -z "${!1:-}" ]; then printf -v "$1" '%s' "$2"; DEFAULT_HOOKS+=("$1"); fi
 }
-default_hook APP_BUILD_CMD "$COMPOSE_CMD build \"app_\$1\""
-# deploy: (re)create the color from the current image
+default_hook APP_BUILD_CMD "docker build ${DOCKER_BUILD_ARGS:-} -t \"\$APP_IMAGE\" $(printf '%q' "$PROJECT_DIR")"
+# one-shot: the new image's migrations with lock_timeout (compose.yaml: migrate; deploy/image/migrate.ts)
+default_hook APP_MIGRATE_CMD "$COMPOSE_CMD run --rm --no-deps -T migrate"
+# deploy and rollback: (re)create the color from APP_IMAGE
 default_hook APP_START_CMD "$COMPOSE_CMD up -d --no-deps \"app_\$1\""
-# rollback: start the container the last deploy stopped and kept (its image is the previous release)
+# rollback: start the container a deploy stopped and kept, when it has the right image
 default_hook APP_RESUME_CMD "$COMPOSE_CMD start \"app_\$1\""
 # SIGTERM, and SIGKILL after compose's stop_grace_period (15 s); the container is kept
 default_hook APP_STOP_CMD "$COMPOSE_CMD stop \"app_\$1\""
-default_hook APP_RUNNING_CMD "test -n \"\$($COMPOSE_CMD ps --status running --quiet \"app_\$1\")\""
+default_hook APP_RUNNING_CMD "test -n \"\$($CONTAINERS=app_\$1 -q --filter status=running)\""
+# the image of the color's container, running or not; nothing when it has none
+default_hook APP_IMAGE_OF_CMD "for id in \$($CONTAINERS=app_\$1 -aq); do docker inspect -f '{{.Config.Image}}' \"\$id\"; done | head -n 1"
 default_hook NGINX_TEST_CMD "$COMPOSE_CMD exec -T nginx nginx $NGINX_ARGS -t -q"
 default_hook NGINX_RELOAD_CMD "$COMPOSE_CMD exec -T nginx nginx $NGINX_ARGS -s reload"
+# nginx's access log (JSON lines, deploy/nginx/nginx.conf) since the time in $1 (UTC, RFC 3339)
+default_hook NGINX_LOG_CMD "for id in \$($CONTAINERS=nginx -q); do docker logs --since \"\$1\" \"\$id\" 2>/dev/null; done"
 
 DRY_RUN=${DRY_RUN:-0}
 STEP=0
@@ -86,13 +115,39 @@ color_url () {
   fi
 }
 
-# The active color is recorded in the upstream file itself: "# active: blue"
-active_color () {
-  [ -f "$NGINX_UPSTREAM_FILE" ] || die "no upstream file at $NGINX_UPSTREAM_FILE"
-  local color
-  color=$(sed -nE 's/^# active: (blue|green)$/\1/p' "$NGINX_UPSTREAM_FILE" | head -n 1)
-  [ -n "$color" ] || die "$NGINX_UPSTREAM_FILE does not say which color is active (a '# active: blue|green' line)"
-  echo "$color"
+# The color the green marker names (nginx.conf: green while the marker exists, else blue)
+marker_color () { if [ -e "$GREEN_MARKER" ]; then echo green; else echo blue; fi; }
+
+# detect_active: sets ACTIVE to the color that really serves, asking nginx (GET /health through it
+# names the color that answered) and the containers, not only the marker: after a kill -9, a
+# crashed color or a `git clean`, the marker may name a color that does not answer while nginx
+# serves the other one as its backup. When they disagree, the marker is set to what serves.
+detect_active () {
+  local marker seen='' sample
+  marker=$(marker_color)
+  if is_dry; then ACTIVE=$marker; return 0; fi
+  for sample in 1 2 3; do
+    http_get "$NGINX_URL/health" '' "$NGINX_INSECURE"
+    [ "$HTTP_CODE" = 200 ] || continue
+    sample=$(json_field "$HTTP_BODY" color)
+    if [ -n "$seen" ] && [ "$sample" != "$seen" ]; then
+      die "nginx answers from blue and from green: another switch is under way? nothing was changed"
+    fi
+    seen=$sample
+  done
+  if [ -z "$seen" ]; then
+    # nginx gives no healthy answer: the containers say which color runs
+    if color_running "$marker"; then ACTIVE=$marker; say "nginx does not answer ready; $marker runs and the marker names it"; return 0; fi
+    if color_running "$(other_color "$marker")"; then ACTIVE=$(other_color "$marker"); else ACTIVE=$marker; fi
+    say "nginx does not answer ready and $marker does not run: taking $ACTIVE as active"
+    return 0
+  fi
+  case $seen in blue | green) ;; *) die "nginx's /health names no color ('$seen'): is DEPLOY_COLOR set on both colors?" ;; esac
+  ACTIVE=$seen
+  if [ "$seen" != "$marker" ]; then
+    warn "the marker names $marker, but nginx serves $seen (as $marker's backup): the marker now names $seen"
+    set_marker "$seen"
+  fi
 }
 
 # ---------------------------------------------------------------- .env (read, never sourced)
@@ -105,10 +160,22 @@ env_value () { # NAME [DEFAULT]: the last NAME=value line of ENV_FILE, quotes st
   fi
   echo "${value:-${2:-}}"
 }
+# ---------------------------------------------------------------- secrets (files under SECRETS_DIR)
+# Each secret: its file, and the .env names it may come from (the seed's and the contract's)
+SECRETS=("db_password:DB_PASSWORD POSTGRES_PASSWORD" "hubspot_access_token:HUBSPOT_ACCESS_TOKEN HUBSPOT_API_KEY" "api_keys:API_KEYS")
+secret_value () { # FILE: the secret's file content, else the first of its .env names that is set
+  local entry name value=''
+  if [ -s "$SECRETS_DIR/$1" ]; then value=$(cat -- "$SECRETS_DIR/$1"); echo "${value%$'\n'}"; return; fi
+  for entry in "${SECRETS[@]}"; do
+    [ "${entry%%:*}" = "$1" ] || continue
+    for name in ${entry#*:}; do value=$(env_value "$name"); [ -z "$value" ] || break; done
+  done
+  echo "$value"
+}
 # The first admin key of API_KEYS (a bare key, or admin:KEY): the HubSpot check needs admin
 admin_api_key () {
   local entry entries
-  IFS=',' read -ra entries <<<"$(env_value API_KEYS)"
+  IFS=',' read -ra entries <<<"$(secret_value api_keys)"
   for entry in "${entries[@]}"; do
     entry=${entry//[[:space:]]/}
     case $entry in
@@ -130,7 +197,7 @@ run_hook () { # NAME COLOR: runs the hook's command line with the color as $1
 }
 uses_compose () {
   local hook
-  for hook in APP_START_CMD APP_RESUME_CMD APP_STOP_CMD APP_RUNNING_CMD NGINX_TEST_CMD NGINX_RELOAD_CMD; do
+  for hook in APP_BUILD_CMD APP_MIGRATE_CMD APP_START_CMD APP_RESUME_CMD APP_STOP_CMD APP_RUNNING_CMD APP_IMAGE_OF_CMD NGINX_TEST_CMD NGINX_RELOAD_CMD NGINX_LOG_CMD; do
     [[ " ${DEFAULT_HOOKS[*]} " == *" $hook "* ]] && return 0
   done
   return 1
@@ -159,11 +226,25 @@ json_field () { # BODY NAME: a flat string/number/boolean field, enough for our 
 describe_answer () { if [ "$HTTP_CODE" = 000 ]; then echo "no answer: ${HTTP_BODY:-connection failed}"; else echo "HTTP $HTTP_CODE ${HTTP_BODY:0:200}"; fi; }
 
 # ---------------------------------------------------------------- lock
+# A directory (mkdir is atomic) holding the owner's pid. A lock whose process is gone (kill -9,
+# a lost machine) is taken over, saying so; one whose process runs stops this run.
 acquire_lock () {
-  LOCK_DIR="$NGINX_UPSTREAM_FILE.lock"
+  LOCK_DIR=$STATE_DIR/lock
   if is_dry; then return 0; fi
-  mkdir "$LOCK_DIR" 2>/dev/null \
-    || die "another deploy or rollback holds $LOCK_DIR (pid $(cat "$LOCK_DIR/pid" 2>/dev/null || echo '?')); if none runs, remove that directory"
+  mkdir -p "$STATE_DIR"
+  if ! mkdir "$LOCK_DIR" 2>/dev/null; then
+    local owner
+    owner=$(cat "$LOCK_DIR/pid" 2>/dev/null || true)
+    if [[ $owner =~ ^[0-9]+$ ]] && kill -0 "$owner" 2>/dev/null && grep -qE 'deploy\.sh|rollback\.sh' "/proc/$owner/cmdline" 2>/dev/null; then
+      die "another deploy or rollback holds $LOCK_DIR (pid $owner, running)"
+    fi
+    if [ -z "$owner" ] && [ "$(( $(date +%s) - $(stat -c %Y "$LOCK_DIR" 2>/dev/null || echo 0) ))" -lt 5 ]; then
+      die "another deploy or rollback holds $LOCK_DIR (just taken)"
+    fi
+    warn "a stale lock from pid ${owner:-?} (no such deploy runs): taken over"
+    rm -rf -- "$LOCK_DIR"
+    mkdir "$LOCK_DIR" || die "another deploy or rollback took $LOCK_DIR just now"
+  fi
   echo "$$" >"$LOCK_DIR/pid"
   trap 'rm -rf -- "$LOCK_DIR"' EXIT
 }
@@ -183,10 +264,10 @@ check_tools () {
     check_fail "docker is missing: install Docker Engine with the compose plugin (https://docs.docker.com/engine/install/)"
   elif ! docker info >/dev/null 2>&1; then
     check_fail "docker is installed but the engine does not answer (is dockerd running, may this user use it?)"
-  elif ! docker compose version >/dev/null 2>&1; then
-    check_fail "docker compose (v2 plugin) is missing: apt-get install -y docker-compose-plugin"
+  elif ! ${COMPOSE_CMD%% -p *} version >/dev/null 2>&1; then
+    check_fail "neither docker compose (v2) nor docker-compose is installed: apt-get install -y docker-compose-plugin"
   else
-    check_ok "docker $(docker version --format '{{.Server.Version}}' 2>/dev/null) with compose $(docker compose version --short 2>/dev/null)"
+    check_ok "docker $(docker version --format '{{.Server.Version}}' 2>/dev/null) with ${COMPOSE_CMD%% -p *} $(${COMPOSE_CMD%% -p *} version --short 2>/dev/null)"
   fi
 }
 
@@ -234,22 +315,44 @@ check_env () {
     check_fail "no readable $ENV_FILE: cp .env.example .env and fill it in (README, Deployment)"
     return 0
   fi
-  if [ -n "$(env_value HUBSPOT_ACCESS_TOKEN)$(env_value HUBSPOT_API_KEY)" ]; then
-    check_ok "HUBSPOT_ACCESS_TOKEN set in $ENV_FILE (checked against HubSpot once the new color runs)"
-  else
-    check_fail "HUBSPOT_ACCESS_TOKEN is not set in $ENV_FILE (a HubSpot private-app token)"
-  fi
-  if [ -n "$(admin_api_key)" ]; then check_ok "API_KEYS has an admin key"; else check_fail "API_KEYS has no admin key in $ENV_FILE (a bare key or admin:KEY, for the HubSpot check and the smoke test)"; fi
-  if [ -n "$(env_value POSTGRES_PASSWORD)" ]; then check_ok "POSTGRES_PASSWORD set"; else check_fail "POSTGRES_PASSWORD is not set in $ENV_FILE (the compose PostgreSQL's password)"; fi
+  check_ok "settings in $ENV_FILE"
 }
 
-check_upstream_file () {
-  local dir
-  dir=$(dirname -- "$NGINX_UPSTREAM_FILE")
-  if [ ! -f "$NGINX_UPSTREAM_FILE" ]; then check_fail "no upstream file $NGINX_UPSTREAM_FILE"; return 0; fi
-  if [ ! -w "$dir" ]; then check_fail "cannot write to $dir (the switch replaces $(basename -- "$NGINX_UPSTREAM_FILE") there)"; return 0; fi
-  if ! grep -qE '^# active: (blue|green)$' "$NGINX_UPSTREAM_FILE"; then check_fail "$NGINX_UPSTREAM_FILE has no '# active: blue|green' line"; return 0; fi
-  check_ok "upstream file $NGINX_UPSTREAM_FILE (active: $(active_color))"
+# check_secrets: each secret is a file in SECRETS_DIR (compose mounts it under /run/secrets/). A
+# missing one is written from .env when .env has it (the seed kept them there), readable by the
+# image's user (65532) alone.
+check_secrets () {
+  local entry file value names
+  for entry in "${SECRETS[@]}"; do
+    file=${entry%%:*}
+    names=${entry#*:}
+    if [ -s "$SECRETS_DIR/$file" ]; then
+      check_ok "secret $file in $SECRETS_DIR"
+      for value in $names; do [ -z "$(env_value "$value")" ] || warn "$ENV_FILE still has $value: compose passes it on as a plain variable (docker inspect shows it); remove it, $SECRETS_DIR/$file has the secret"; done
+      continue
+    fi
+    value=$(secret_value "$file")
+    if [ -z "$value" ]; then
+      check_fail "no secret $file: write it to $SECRETS_DIR/$file (or set ${names// / or } in $ENV_FILE)"
+    elif is_dry; then
+      check_ok "secret $file: would be written to $SECRETS_DIR/$file from $ENV_FILE"
+    elif (umask 077 && mkdir -p "$SECRETS_DIR" && printf '%s' "$value" >"$SECRETS_DIR/$file") \
+      && { [ "$(id -u)" != 0 ] || chown 65532:65532 "$SECRETS_DIR/$file"; }; then
+      check_ok "secret $file written to $SECRETS_DIR/$file from $ENV_FILE (remove it from $ENV_FILE)"
+    else
+      check_fail "could not write $SECRETS_DIR/$file"
+    fi
+  done
+  [ -n "$(admin_api_key)" ] || check_fail "API_KEYS has no admin key (a bare key or admin:KEY, for the HubSpot check and the smoke test)"
+}
+
+check_upstreams () {
+  if [ ! -d "$NGINX_DIR" ] || [ ! -w "$NGINX_DIR" ]; then check_fail "cannot write to $NGINX_DIR (the switch creates or removes $(basename -- "$GREEN_MARKER") there)"; return 0; fi
+  if [ -f "$UPSTREAMS_FILE" ] && [ "$(cat -- "$UPSTREAMS_FILE")" = "$(render_upstreams)" ]; then
+    check_ok "$UPSTREAMS_FILE lists blue at $UPSTREAM_BLUE and green at $UPSTREAM_GREEN"
+  else
+    check_ok "$UPSTREAMS_FILE will be rewritten for blue at $UPSTREAM_BLUE and green at $UPSTREAM_GREEN (nginx -t, one reload)"
+  fi
 }
 
 check_nginx () {
@@ -325,87 +428,87 @@ check_token () {
 }
 
 # ---------------------------------------------------------------- the switch
-# render_upstream ACTIVE [BACKUP]: the active color as the only primary; the other as backup while
-# it still runs, so a request that cannot reach the active color (refused, reset, 503) falls
-# back to it. A backup is only listed while it runs: nginx resolves names at (re)load, and a
-# stopped container's name does not resolve.
-render_upstream () {
-  local active=$1 backup=${2:-}
-  printf '# active: %s\n' "$active"
-  printf '# Written by deploy/lib.sh at %s. Do not edit by hand: deploy/deploy.sh and\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  printf '# deploy/rollback.sh rewrite this file atomically, test it with "nginx -t" and reload nginx.\n'
-  printf 'upstream contact_sync {\n'
-  # max_fails=0: a failed attempt never marks the active color down for 10 s; each request
-  # tries it first and only falls back when that attempt fails.
-  printf '    server %s max_fails=0;\n' "$(upstream_of "$active")"
-  if [ -n "$backup" ]; then printf '    server %s max_fails=0 backup;\n' "$(upstream_of "$backup")"; fi
-  printf '    keepalive 32;\n    keepalive_timeout 60s;\n    keepalive_requests 1000;\n}\n'
+# render_upstreams: one upstream group per color, each the other's backup: a request that cannot
+# reach the active color (refused, reset, 503 while it drains) falls back to the other while it
+# runs. Fixed addresses, so nginx loads both groups whether or not a color runs.
+render_upstreams () {
+  local color
+  printf '# Written by deploy/lib.sh (render_upstreams). Do not edit by hand: the switch is the marker\n'
+  printf '# file active-green (nginx.conf), created or removed by deploy/deploy.sh and deploy/rollback.sh.\n'
+  for color in blue green; do
+    printf 'upstream contact_sync_%s {\n' "$color"
+    # max_fails=0: a failed attempt never marks a color down for 10 s; each request tries the
+    # active color first and only falls back when that attempt fails
+    printf '    server %s max_fails=0;\n' "$(upstream_of "$color")"
+    printf '    server %s max_fails=0 backup;\n' "$(upstream_of "$(other_color "$color")")"
+    # keepalive_timeout well under the service's 60 s idle close (src/app.ts): nginx never reuses
+    # a connection the service is closing at that moment
+    printf '    keepalive 32;\n    keepalive_timeout 30s;\n    keepalive_requests 1000;\n}\n'
+  done
+  # shellcheck disable=SC2016 # nginx variables, written as they are
+  printf 'map $host $contact_sync_green_marker {\n    default "%s/active-green";\n}\n' "$NGINX_SEES_DIR"
 }
 
-replace_upstream_file () { # CONTENT: write a temp file next to it, then rename over it (atomic)
+replace_file () { # FILE CONTENT: write a temp file next to it, then rename over it (atomic)
   local tmp
-  tmp=$(mktemp "$NGINX_UPSTREAM_FILE.XXXXXX") || return 1
-  if printf '%s\n' "$1" >"$tmp" && chmod 644 "$tmp" && mv -f -- "$tmp" "$NGINX_UPSTREAM_FILE"; then return 0; fi
+  tmp=$(mktemp "$1.XXXXXX") || return 1
+  if printf '%s\n' "$2" >"$tmp" && chmod 644 "$tmp" && mv -f -- "$tmp" "$1"; then return 0; fi
   rm -f -- "$tmp"
   return 1
 }
 
-# install_upstream CONTENT WHAT: rewrite the file with CONTENT and check it with `nginx -t`; on a
-# failure the previous file is back in place and 1 is returned with FAIL_REASON (WHAT names the
-# upstream in it). PREVIOUS_UPSTREAM keeps the old content for a caller that must undo later.
+# install_upstreams: when upstreams.conf differs from what render_upstreams gives (a first deploy,
+# changed addresses), write it, check it with `nginx -t` and reload nginx once; the previous file is
+# put back on a failure (1 with FAIL_REASON). Unchanged (every other deploy): nothing, no reload.
 # shellcheck disable=SC2034 # FAIL_REASON is read by deploy.sh and rollback.sh
-install_upstream () {
-  local content=$1 what=$2 output
-  PREVIOUS_UPSTREAM=$(cat -- "$NGINX_UPSTREAM_FILE")
-  if ! replace_upstream_file "$content"; then
-    FAIL_REASON="could not write $NGINX_UPSTREAM_FILE; it is unchanged"
-    return 1
-  fi
-  if ! output=$(run_hook NGINX_TEST_CMD 2>&1); then
-    replace_upstream_file "$PREVIOUS_UPSTREAM" || true
-    FAIL_REASON="nginx -t rejected the $what upstream; the previous one is back in place and nginx was not reloaded: ${output:-no output}"
-    return 1
-  fi
-}
-
-# switch_upstream ACTIVE [BACKUP]: rewrite, `nginx -t`, reload. On any failure the previous file is
-# put back and 1 returned with FAIL_REASON.
-# shellcheck disable=SC2034 # FAIL_REASON is read by deploy.sh and rollback.sh
-switch_upstream () {
-  local active=$1 backup=${2:-} content output
-  content=$(render_upstream "$active" "$backup")
+install_upstreams () {
+  local content previous='' output
+  content=$(render_upstreams)
+  [ -f "$UPSTREAMS_FILE" ] && previous=$(cat -- "$UPSTREAMS_FILE")
+  [ "$previous" != "$content" ] || return 0
   if is_dry; then
-    say "[dry-run] would write $NGINX_UPSTREAM_FILE (temp file + mv):"
-    local line
-    while IFS= read -r line; do printf '        | %s\n' "$line"; done <<<"$content"
+    say "[dry-run] would write $UPSTREAMS_FILE (temp file + mv)"
     say "[dry-run] would run NGINX_TEST_CMD: $NGINX_TEST_CMD"
     say "[dry-run] would run NGINX_RELOAD_CMD: $NGINX_RELOAD_CMD"
     return 0
   fi
-  install_upstream "$content" new || return 1
-  if ! output=$(run_hook NGINX_RELOAD_CMD 2>&1); then
-    replace_upstream_file "$PREVIOUS_UPSTREAM"
-    run_hook NGINX_RELOAD_CMD >/dev/null 2>&1 || true
-    FAIL_REASON="nginx reload failed; the previous upstream is back in place: ${output:-no output}"
+  replace_file "$UPSTREAMS_FILE" "$content" || { FAIL_REASON="could not write $UPSTREAMS_FILE; it is unchanged"; return 1; }
+  restore () { if [ -n "$previous" ]; then replace_file "$UPSTREAMS_FILE" "$previous"; else rm -f -- "$UPSTREAMS_FILE"; fi; }
+  if ! output=$(run_hook NGINX_TEST_CMD 2>&1); then
+    restore
+    FAIL_REASON="nginx -t rejected the new upstreams; the previous ones are back in place and nginx was not reloaded: ${output:-no output}"
     return 1
   fi
-  say "nginx now sends traffic to $active ($(upstream_of "$active"))${backup:+, $backup ($(upstream_of "$backup")) as backup}"
+  if ! output=$(run_hook NGINX_RELOAD_CMD 2>&1); then
+    restore
+    run_hook NGINX_RELOAD_CMD >/dev/null 2>&1 || true
+    FAIL_REASON="nginx reload failed; the previous upstreams are back in place: ${output:-no output}"
+    return 1
+  fi
+  say "$(basename -- "$UPSTREAMS_FILE") rewritten (blue $UPSTREAM_BLUE, green $UPSTREAM_GREEN); nginx reloaded once"
 }
 
-# settle_upstream ACTIVE: once the old color is stopped, the file names ACTIVE alone (checked with
-# `nginx -t`) so that an nginx (re)start never has to resolve a stopped container's name. nginx is
-# NOT reloaded for this: a reload closes every idle keep-alive connection of the old workers, which
-# races with clients sending on them; the running nginx keeps the stopped color as an unused
-# backup until the next switch reloads it. 1 with FAIL_REASON when nginx -t rejects it.
+# set_marker COLOR: the switch itself. nginx reads the marker on every request: no reload, so no
+# keep-alive connection is closed under a client.
+set_marker () {
+  local tmp
+  if [ "$1" = green ]; then
+    tmp=$(mktemp "$GREEN_MARKER.XXXXXX") && chmod 644 "$tmp" && mv -f -- "$tmp" "$GREEN_MARKER"
+  else
+    rm -f -- "$GREEN_MARKER"
+  fi
+}
+
+# switch_to COLOR: upstreams in place (install_upstreams), then the marker. 1 with FAIL_REASON.
 # shellcheck disable=SC2034 # FAIL_REASON is read by deploy.sh and rollback.sh
-settle_upstream () {
-  local active=$1
+switch_to () {
+  install_upstreams || return 1
   if is_dry; then
-    say "[dry-run] would write $NGINX_UPSTREAM_FILE (temp file + mv) naming $active alone, and run NGINX_TEST_CMD (no reload)"
+    if [ "$1" = green ]; then say "[dry-run] would create $GREEN_MARKER (temp file + mv)"; else say "[dry-run] would remove $GREEN_MARKER"; fi
     return 0
   fi
-  install_upstream "$(render_upstream "$active")" settled || return 1
-  say "$(basename -- "$NGINX_UPSTREAM_FILE") names $active alone (nginx -t ok; no reload needed: the running nginx already sends everything to $active)"
+  set_marker "$1" || { FAIL_REASON="could not change $GREEN_MARKER"; return 1; }
+  say "nginx now sends traffic to $1 ($(upstream_of "$1")), $(other_color "$1") as its backup"
 }
 
 # shellcheck disable=SC2034 # FAIL_REASON is read by deploy.sh and rollback.sh
@@ -431,10 +534,72 @@ verify_through_nginx () {
   done
 }
 
-drain () { # COLOR
-  if is_dry; then say "[dry-run] would wait ${DRAIN_SECONDS}s while nginx's old workers finish their requests on $1"; return 0; fi
-  say "waiting ${DRAIN_SECONDS}s: nginx's old workers finish the requests they hold on $1"
-  sleep "$DRAIN_SECONDS"
+# error_counts SINCE ADDRESS: "errors requests" of the requests nginx gave ADDRESS since SINCE (UTC,
+# RFC 3339), from its access log. A request is an error when its answer to the client was 5xx, or
+# when ADDRESS answered it 500, 502 (refused, reset) or 504 (timed out), even if the backup then
+# answered. A 503 that the backup answered instead is not: it is the service's "busy, ask another"
+# (a read the database did not answer within 1.5 s), which nginx retries by design, and a new
+# color warming up on a busy machine gives a few.
+error_counts () {
+  run_hook NGINX_LOG_CMD "$1" 2>/dev/null | awk -v address="$2" -v since="$1" '
+    /"upstream":"/ {
+      time = $0; sub(/.*"time":"/, "", time); sub(/".*/, "", time); sub(/\+00:00$/, "Z", time)
+      if (time ~ /Z$/ && time < since) next
+      final = $0; sub(/.*"status":/, "", final); sub(/,.*/, "", final)
+      addresses = $0; sub(/.*"upstream":"/, "", addresses); sub(/".*/, "", addresses)
+      statuses = $0; sub(/.*"upstream_status":"/, "", statuses); sub(/".*/, "", statuses)
+      n = split(addresses, a, /(, | : )/); split(statuses, s, /(, | : )/)
+      tried = 0; failed = (final ~ /^5/)
+      for (i = 1; i <= n; i++) if (a[i] == address) { tried = 1; if (s[i] ~ /^5/ && s[i] != "503") failed = 1 }
+      if (tried) { requests++; if (failed) errors++ }
+    }
+    END { printf "%d %d\n", errors, requests }'
+}
+
+# watch NEW OLD SINCE: while OLD drains (DRAIN_SECONDS), NEW's error rate through nginx since the
+# switch must stay at or under MAX_ERROR_RATE; checked every 2 s and at the end. 1 with
+# FAIL_REASON when it went over.
+# shellcheck disable=SC2034 # FAIL_REASON is read by deploy.sh and rollback.sh
+watch_error_rate () {
+  local new=$1 old=$2 since=$3 deadline counts errors attempts
+  if is_dry; then
+    say "[dry-run] would watch $new's error rate in nginx's log for ${DRAIN_SECONDS}s (at most $MAX_ERROR_RATE) while $old drains"
+    return 0
+  fi
+  say "watching $new's error rate through nginx for ${DRAIN_SECONDS}s (at most $MAX_ERROR_RATE) while $old finishes its requests"
+  deadline=$(( $(date +%s) + ${DRAIN_SECONDS%.*} ))
+  while :; do
+    counts=$(error_counts "$since" "$(upstream_of "$new")")
+    errors=${counts% *}
+    attempts=${counts#* }
+    if awk -v e="$errors" -v a="$attempts" -v max="$MAX_ERROR_RATE" 'BEGIN { exit !(a > 0 && e / a > max) }'; then
+      FAIL_REASON="$new's error rate after the switch is $errors of $attempts requests, over $MAX_ERROR_RATE"
+      return 1
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] || break
+    sleep 2
+  done
+  say "$new: $errors errors in $attempts requests since the switch (at most $MAX_ERROR_RATE allowed)"
+}
+
+# ---------------------------------------------------------------- releases
+# deploy/state/releases: one line per release that went live, "<UTC time> <color> <image>". The
+# last line serves; the one before is what rollback.sh returns to.
+record_release () { # COLOR IMAGE
+  is_dry && return 0
+  mkdir -p "$STATE_DIR"
+  printf '%s %s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" "$2" >>"$RELEASES_FILE"
+}
+release_image () { # N: the image of the Nth release from the end (1: the one serving); empty if none
+  local lines
+  [ -f "$RELEASES_FILE" ] || return 0
+  lines=$(wc -l <"$RELEASES_FILE")
+  [ "$lines" -ge "$1" ] || return 0
+  sed -n "$((lines - $1 + 1))p" "$RELEASES_FILE" | awk '{ print $3 }'
+}
+color_image () { # COLOR: the image of its container, running or not (empty: no container)
+  is_dry && return 0
+  run_hook APP_IMAGE_OF_CMD "$1" 2>/dev/null || true
 }
 
 color_running () { # COLOR: in a dry run, assumed

@@ -42,24 +42,38 @@ require_number DRAIN_SECONDS "$DRAIN_SECONDS"
 require_number VERIFY_TIMEOUT "$VERIFY_TIMEOUT" integer
 
 acquire_lock
-CURRENT=$(active_color)
-PREVIOUS=$(other_color "$CURRENT")
 STEPS=8
 if is_dry; then printf 'DRY RUN: nothing is started, stopped, written or reloaded.\n'; fi
-printf 'rollback: %s is active, switching back to %s\n' "$CURRENT" "$PREVIOUS"
+detect_active
+CURRENT=$ACTIVE
+PREVIOUS=$(other_color "$CURRENT")
+# The release before the one serving (deploy/state/releases); without a history, whatever image
+# the previous color's container has
+TARGET_IMAGE=$(release_image 2)
+[ -n "$TARGET_IMAGE" ] || TARGET_IMAGE=$(color_image "$PREVIOUS")
+printf 'rollback: %s is active, switching back to %s%s\n' "$CURRENT" "$PREVIOUS" "${TARGET_IMAGE:+ on $TARGET_IMAGE}"
 
 step "Checks"
 check_tools
-check_upstream_file
+check_upstreams
 check_nginx
 finish_preflight
 
-step "Start $PREVIOUS again (the container the last deploy kept)"
-if color_running "$PREVIOUS" && ! is_dry; then
-  say "$PREVIOUS already runs"
+step "Start $PREVIOUS again${TARGET_IMAGE:+ on $TARGET_IMAGE}"
+KEPT_IMAGE=$(color_image "$PREVIOUS")
+if [ -z "$TARGET_IMAGE" ] || [ "$KEPT_IMAGE" = "$TARGET_IMAGE" ]; then
+  # the container the last deploy stopped and kept
+  if color_running "$PREVIOUS" && ! is_dry; then
+    say "$PREVIOUS already runs"
+  else
+    run_hook APP_RESUME_CMD "$PREVIOUS" \
+      || die "$PREVIOUS could not be started (is its container gone? docker compose ps -a). $CURRENT keeps serving; to go back to an older release run deploy/deploy.sh --image <previous image>"
+  fi
 else
-  run_hook APP_RESUME_CMD "$PREVIOUS" \
-    || die "$PREVIOUS could not be started (is its container gone? docker compose ps -a). $CURRENT keeps serving; to go back to an older release run deploy/deploy.sh --image <previous image>"
+  # a failed deploy since has put another image on this color: recreate it from the release's image
+  say "$PREVIOUS's container has ${KEPT_IMAGE:-no image}: recreating it on $TARGET_IMAGE"
+  APP_IMAGE=$TARGET_IMAGE run_hook APP_START_CMD "$PREVIOUS" \
+    || die "$PREVIOUS could not be recreated on $TARGET_IMAGE (docker image ls contact-sync). $CURRENT keeps serving."
 fi
 
 step "Wait for $PREVIOUS's /health/ready (timeout ${ROLLBACK_READY_TIMEOUT}s, every ${ROLLBACK_READY_INTERVAL}s)"
@@ -67,32 +81,28 @@ wait_ready "$PREVIOUS" "$ROLLBACK_READY_TIMEOUT" "$ROLLBACK_READY_INTERVAL" \
   || die "rollback aborted: $FAIL_REASON. $CURRENT keeps serving; nginx was not switched."
 
 step "Switch nginx to $PREVIOUS"
-BACKUP=''
-if color_running "$CURRENT"; then BACKUP=$CURRENT; fi
-switch_upstream "$PREVIOUS" "$BACKUP" || die "rollback aborted: $FAIL_REASON. $CURRENT keeps serving."
+switch_to "$PREVIOUS" || die "rollback aborted: $FAIL_REASON. $CURRENT keeps serving."
 SWITCHED_AT=$(elapsed)
 
 step "Verify through nginx"
 if ! verify_through_nginx "$PREVIOUS"; then
-  [ -n "$BACKUP" ] || die "$FAIL_REASON"
   reason=$FAIL_REASON
-  switch_upstream "$CURRENT" "$PREVIOUS" || die "rollback failed: $reason; switching back to $CURRENT failed too: $FAIL_REASON. Check nginx now"
+  set_marker "$CURRENT" || die "rollback failed: $reason; switching back to $CURRENT failed too. Check $GREEN_MARKER now"
   die "rollback aborted: $reason. Switched back to $CURRENT."
 fi
 printf '\n    traffic is back on %s (switched at +%s)\n' "$PREVIOUS" "$SWITCHED_AT"
 
-if [ "$KEEP_CURRENT" = 1 ] || [ -z "$BACKUP" ]; then
+if [ "$KEEP_CURRENT" = 1 ]; then
   step "Let $CURRENT drain (skipped)"
-  step "Stop $CURRENT (skipped)"
-  step "Settle the upstream file (skipped: ${BACKUP:-nothing} stays as backup)"
-  [ -z "$BACKUP" ] || say "$CURRENT keeps running as nginx's backup; deploy/deploy.sh will replace it"
+  step "Stop $CURRENT (skipped: it keeps running as nginx's backup; deploy/deploy.sh will replace it)"
 else
   step "Let $CURRENT drain"
-  drain "$CURRENT"
+  if is_dry; then say "[dry-run] would wait ${DRAIN_SECONDS}s while $CURRENT finishes the requests it holds"; else sleep "$DRAIN_SECONDS"; fi
   step "Stop $CURRENT (the container is kept)"
   run_hook APP_STOP_CMD "$CURRENT" || warn "could not stop $CURRENT; stop it by hand: docker compose stop app_$CURRENT"
-  step "Settle the upstream file on $PREVIOUS alone"
-  settle_upstream "$PREVIOUS" || warn "$FAIL_REASON. $PREVIOUS serves; $CURRENT stays listed as backup until the next switch"
 fi
+
+step "Record the release"
+[ -z "$TARGET_IMAGE" ] || record_release "$PREVIOUS" "$TARGET_IMAGE"
 
 printf '\nrollback done: %s serves (traffic switched at +%s, total %s)\n' "$PREVIOUS" "$SWITCHED_AT" "$(elapsed)"

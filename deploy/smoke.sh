@@ -6,7 +6,7 @@
 # Exits non-zero on the first failure, saying which step failed and what came back.
 # Self-contained (needs bash and curl), so it can be copied to and run from any machine.
 #
-#   deploy/smoke.sh [BASE_URL]          BASE_URL default https://127.0.0.1 (SMOKE_URL)
+#   deploy/smoke.sh [BASE_URL]          BASE_URL default https://127.0.0.1 (SMOKE_URL, or API_BASE_URL)
 #
 # API key: SMOKE_API_KEY, else the first admin key of API_KEYS (bare or admin:) in ENV_FILE (default .env next to deploy/).
 # SMOKE_INSECURE=1 accepts a certificate that does not match (default 1 for 127.0.0.1/localhost only).
@@ -14,7 +14,7 @@
 # SMOKE_WAIT: seconds for "Prefer: wait" (default 10).
 set -euo pipefail
 
-BASE_URL=${1:-${SMOKE_URL:-https://127.0.0.1}}
+BASE_URL=${1:-${SMOKE_URL:-${API_BASE_URL:-https://127.0.0.1}}}
 BASE_URL=${BASE_URL%/}
 ENV_FILE=${ENV_FILE:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/.env}
 SMOKE_WAIT=${SMOKE_WAIT:-10}

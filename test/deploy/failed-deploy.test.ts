@@ -3,9 +3,10 @@
 // test and what nginx itself adds (request ids, HTTP -> HTTPS).
 import { createServer, type Socket } from 'node:net'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { test } from 'tap'
 import { request } from 'undici'
-import { API_KEY, getStatus, missingForStack, runScript, startStack, type Stack } from './helpers/stack.ts'
+import { API_KEY, activeColorInMarker, getStatus, missingForStack, runScript, startStack, type Stack } from './helpers/stack.ts'
 
 /** Light steady traffic through nginx while something else happens; every answer must be 2xx from `color`. */
 function steadyTraffic (stack: Stack, color: string) {
@@ -41,7 +42,7 @@ const missing = missingForStack()
 
 test('a deploy that cannot go through leaves the old color serving', { skip: missing ?? false, timeout: 90_000 }, async (t) => {
   const stack = await startStack(t)
-  const upstreamBefore = await readFile(stack.upstreamFile, 'utf8')
+  const upstreamBefore = await readFile(join(stack.nginxDir, 'upstreams.conf'), 'utf8')
 
   await t.test('green never becomes ready: not switched to, exit 1 with the reason', async (t) => {
     // A database that accepts connections and never answers: green hangs before it listens
@@ -53,14 +54,17 @@ test('a deploy that cannot go through leaves the old color serving', { skip: mis
     await stack.writeColorEnv('green', { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/never` })
 
     const traffic = steadyTraffic(stack, 'blue')
-    const deploy = await runScript('deploy.sh', ['--timeout', '4', '--interval', '0.5'], stack.env)
+    // The migration step runs against the database the colors share (fine here): only green's own
+    // connection is the black hole, so green starts and never turns ready
+    const deploy = await runScript('deploy.sh', ['--timeout', '4', '--interval', '0.5'], { ...stack.env, APP_MIGRATE_CMD: `DATABASE_URL='${stack.databaseUrl}' node deploy/image/migrate.ts` })
     await traffic.stop()
 
     t.equal(deploy.code, 1, 'deploy.sh exits 1')
     t.match(deploy.output, /deploy aborted: green did not become ready within 4s \(last answer from http:\/\/127\.0\.0\.1:\d+\/health\/ready: no answer/, 'the reason names the color, the timeout and the last answer')
     t.match(deploy.output, 'blue keeps serving; nginx was not switched', 'it says the old color keeps serving')
-    t.notMatch(deploy.output, '==> [6/10] Switch nginx', 'the switch step was never reached')
-    t.equal(await readFile(stack.upstreamFile, 'utf8'), upstreamBefore, 'the upstream file is untouched')
+    t.notMatch(deploy.output, '==> [7/11] Switch nginx', 'the switch step was never reached')
+    t.equal(await readFile(join(stack.nginxDir, 'upstreams.conf'), 'utf8'), upstreamBefore, 'the upstreams are untouched')
+    t.equal(activeColorInMarker(stack.nginxDir), 'blue', 'the marker still names blue')
     t.notOk(stack.colorRunning('green'), 'the half-deployed green was stopped')
     t.same(traffic.failures, [], `all ${traffic.count()} requests during the attempt were answered 2xx by blue`)
     const health = await getStatus(stack.agent, `${stack.httpsUrl}/health`)
@@ -77,7 +81,8 @@ test('a deploy that cannot go through leaves the old color serving', { skip: mis
     t.equal(deploy.code, 1, 'deploy.sh exits 1')
     t.match(deploy.output, 'green is ready after', 'green did become ready')
     t.match(deploy.output, 'deploy aborted: HubSpot rejects HUBSPOT_ACCESS_TOKEN (unauthorized)', 'the reason is the token')
-    t.equal(await readFile(stack.upstreamFile, 'utf8'), upstreamBefore, 'the upstream file is untouched')
+    t.equal(await readFile(join(stack.nginxDir, 'upstreams.conf'), 'utf8'), upstreamBefore, 'the upstreams are untouched')
+    t.equal(activeColorInMarker(stack.nginxDir), 'blue', 'the marker still names blue')
     t.notOk(stack.colorRunning('green'), 'green was stopped')
     t.same(traffic.failures, [], `all ${traffic.count()} requests during the attempt were answered 2xx by blue`)
   })

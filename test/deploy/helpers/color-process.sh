@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Test stand-in for the compose hooks of deploy/lib.sh: a color is a plain `node src/server.ts`
 # process on loopback instead of a container.
-#   color-process.sh start|stop|running COLOR
+#   color-process.sh start|stop|running|migrate COLOR
 # Environment: COLOR_PROCESS_DIR (pid files and logs), ENV_FILE (the service's settings, like
 # compose's env_file), COLOR_ENV_DIR/<color>.env (what compose's `environment:` adds: PORT,
 # DEPLOY_COLOR, DATABASE_URL...).
@@ -44,6 +44,19 @@ case "$action" in
     ;;
   running)
     alive
+    ;;
+  migrate)
+    # deploy.sh's one-shot migration step, with the color's settings
+    (
+      set -a
+      # shellcheck source=/dev/null
+      . "$ENV_FILE"
+      # shellcheck source=/dev/null
+      . "$COLOR_ENV_DIR/$color.env"
+      set +a
+      cd "$repo"
+      exec node deploy/image/migrate.ts
+    )
     ;;
   *)
     echo "unknown action $action" >&2

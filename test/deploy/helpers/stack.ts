@@ -67,7 +67,8 @@ export interface Stack {
   ports: Record<Color, number>
   httpsUrl: string
   httpUrl: string
-  upstreamFile: string
+  /** The folder nginx reads upstreams.conf and the green marker from. */
+  nginxDir: string
   /** The environment deploy.sh / rollback.sh / color-process.sh run with. */
   env: Record<string, string>
   agent: Agent
@@ -126,7 +127,6 @@ export async function startStack (t: Test): Promise<Stack> {
     .replace(/^(\s*)listen 443 ssl default_server;$/m, `$1listen 127.0.0.1:${httpsPort} ssl default_server;`)
   if ((config.match(/listen 127\.0\.0\.1:/g) ?? []).length !== 2) throw new Error('deploy/nginx/nginx.conf no longer has "listen 80 default_server;" and "listen 443 ssl default_server;"')
   await writeFile(join(nginxDir, 'nginx.conf'), config)
-  const upstreamFile = join(nginxDir, 'active-upstream.conf')
 
   const colorDir = join(dir, 'colors')
   await mkdir(colorDir)
@@ -147,7 +147,10 @@ export async function startStack (t: Test): Promise<Stack> {
   const env: Record<string, string> = {
     ...baseEnv(),
     ENV_FILE: envFile,
-    NGINX_UPSTREAM_FILE: upstreamFile,
+    NGINX_DIR: nginxDir,
+    NGINX_SEES_DIR: nginxDir,
+    STATE_DIR: join(dir, 'state'),
+    SECRETS_DIR: join(dir, 'secrets'),
     TLS_CERT: join(certs, 'fullchain.pem'),
     TLS_KEY: join(certs, 'privkey.pem'),
     UPSTREAM_BLUE: `127.0.0.1:${ports.blue}`,
@@ -159,12 +162,16 @@ export async function startStack (t: Test): Promise<Stack> {
     COLOR_PROCESS_DIR: colorDir,
     COLOR_ENV_DIR: colorDir,
     APP_BUILD_CMD: 'true',
+    APP_IMAGE: 'process',
+    APP_IMAGE_OF_CMD: 'echo process',
+    APP_MIGRATE_CMD: `'${COLOR_PROCESS}' migrate "$1"`,
     APP_START_CMD: `'${COLOR_PROCESS}' start "$1"`,
     APP_RESUME_CMD: `'${COLOR_PROCESS}' start "$1"`,
     APP_STOP_CMD: `'${COLOR_PROCESS}' stop "$1"`,
     APP_RUNNING_CMD: `'${COLOR_PROCESS}' running "$1"`,
     NGINX_TEST_CMD: `${NGINX} ${quoted} -t -q`,
-    NGINX_RELOAD_CMD: `${NGINX} ${quoted} -s reload`
+    NGINX_RELOAD_CMD: `${NGINX} ${quoted} -s reload`,
+    NGINX_LOG_CMD: `cat '${join(dir, 'nginx-output.log')}'`
   }
 
   async function writeColorEnv (color: Color, overrides: Record<string, string> = {}): Promise<void> {
@@ -193,11 +200,11 @@ export async function startStack (t: Test): Promise<Stack> {
     await waitFor(`${color} did not become ready`, 30_000, async () => (await getStatus(agent, `http://127.0.0.1:${ports[color]}/health/ready`)).status === 200)
   }
 
-  // Blue runs and is active; the initial upstream file is rendered by the switch code itself
+  // Blue runs and is active (no green marker); the upstreams are rendered by the switch code itself
   await startColor('blue')
-  const rendered = spawnSync('bash', ['-c', `. '${join(DEPLOY_DIR, 'lib.sh')}' && render_upstream blue`], { env, encoding: 'utf8' })
-  if (rendered.status !== 0) throw new Error(`render_upstream failed: ${rendered.stderr}`)
-  await writeFile(upstreamFile, rendered.stdout)
+  const rendered = spawnSync('bash', ['-c', `. '${join(DEPLOY_DIR, 'lib.sh')}' && render_upstreams`], { env, encoding: 'utf8' })
+  if (rendered.status !== 0) throw new Error(`render_upstreams failed: ${rendered.stderr}`)
+  await writeFile(join(nginxDir, 'upstreams.conf'), rendered.stdout + '\n')
 
   // The access log goes to /dev/stdout and errors to stderr, as in the container. Node's 'pipe'
   // is a socket, which nginx cannot open as /dev/stdout: a plain file takes both.
@@ -223,7 +230,7 @@ export async function startStack (t: Test): Promise<Stack> {
     ports,
     httpsUrl,
     httpUrl: `http://127.0.0.1:${httpPort}`,
-    upstreamFile,
+    nginxDir,
     env,
     agent,
     startColor,
@@ -234,6 +241,7 @@ export async function startStack (t: Test): Promise<Stack> {
   }
 }
 
-export async function activeColorInFile (file: string): Promise<string | undefined> {
-  return /^# active: (blue|green)$/m.exec(await readFile(file, 'utf8'))?.[1]
+/** The color the green marker names (deploy/nginx/nginx.conf: green while it exists). */
+export function activeColorInMarker (nginxDir: string): Color {
+  return existsSync(join(nginxDir, 'active-green')) ? 'green' : 'blue'
 }
