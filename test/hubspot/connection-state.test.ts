@@ -7,7 +7,7 @@ import {
 
 // [error, the connection's state after it (/health), a connection check's reason]
 const CASES: Array<[HubSpotError, string | undefined, string | undefined]> = [
-  [new HubSpotAuthError('no token', 'not_configured'), 'unauthorized', 'not_configured'],
+  [new HubSpotAuthError('no token', 'not_configured'), 'not_configured', 'not_configured'],
   [new HubSpotAuthError('expired', 'invalid_token', { status: 401 }), 'unauthorized', 'unauthorized'],
   [new HubSpotScopesError('403', ['crm.objects.contacts.write'], { status: 403 }), 'forbidden', 'missing_scopes'],
   [new HubSpotRateLimitError('429', { retryAfterMs: 1000 }, { status: 429 }), 'rate_limited', 'rate_limited'],
