@@ -1,9 +1,10 @@
-// npm run bench [-- --quick]: the service against a bare Fastify app and against HubSpot's
-// rate ceiling, side by side in one run; prints a table and (full run) writes BENCHMARKS.md.
+// npm run bench [-- --quick]: the service against a bare Fastify app, against what users would
+// run instead (one INSERT per request, pg-boss, BullMQ) and against HubSpot's rate ceiling, side by
+// side in one run; prints a table and (full run) writes BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
@@ -22,6 +23,8 @@ const SERVICE_START_ENV = Object.fromEntries(START_WORDS.slice(0, NODE_AT).map((
 const SERVICE_NODE_ARGS = START_WORDS.slice(NODE_AT + 1)
 const BENCHMARKS_FILE = `${ROOT}BENCHMARKS.md`
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+// BullMQ's Redis; without one answering there, BullMQ is reported as skipped
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const TOKEN = 'pat-bench-token'
 // Posts with a form's intake key, searches with a support tool's read key: scopes and the
 // per-address rate limit are on the measured path, the limit set high enough never to refuse
@@ -45,7 +48,7 @@ const BATCH_SIZE = 100
 const CEILING_PER_SECOND = BUDGET_PER_10S * BATCH_SIZE / 10
 const LOW_LOAD_INTERVAL_MS = 100
 
-const TARGETS = { intakeRatio: 0.5, searchRatio: 0.5, syncRatio: 0.95, deliveryP99Ms: 1000, peakRssMb: 200 }
+const TARGETS = { overBullmq: 1, overNaive: 1.5, cpuOverBullmq: 1, searchRatio: 0.5, syncRatio: 0.97, deliveryP99Ms: 1000, peakRssMb: 200 }
 
 function progress (message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`)
@@ -78,6 +81,29 @@ async function waitForReady (url: string, child: ChildProcess, output: () => str
   throw new Error(`the service was not ready within 30 s:\n${output()}`)
 }
 
+/** Starts one of bench/peers/ as its own process; it prints its port on stdout once it listens. */
+async function startPeer (file: string, env: Record<string, string>): Promise<{ child: ChildProcess, url: string }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(`peers/${file}`, import.meta.url))], { env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port))
+    child.once('exit', (code) => reject(new Error(`bench/peers/${file} exited (${code}) before it listened`)))
+  })
+  return { child, url: `http://127.0.0.1:${port}` }
+}
+
+/** Whether a Redis server answers PING at the URL. */
+async function redisAnswers (url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 1000 })
+    const done = (answers: boolean) => { socket.destroy(); resolve(answers) }
+    socket.once('connect', () => socket.write('PING\r\n'))
+    socket.once('data', (chunk) => done(chunk.toString().startsWith('+PONG')))
+    socket.once('timeout', () => done(false))
+    socket.once('error', () => done(false))
+  })
+}
+
 async function stopProcess (child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
@@ -104,29 +130,58 @@ function cpuTicks (pid: number): number {
   }
 }
 
-function postgresPids (): number[] {
-  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => {
-    try { return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres') } catch { return false }
+function processes (): Array<{ pid: number, comm: string, cmdline: string }> {
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
+    try {
+      return [{ pid: Number(entry), comm: readFileSync(`/proc/${entry}/comm`, 'utf8').trim(), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ') }]
+    } catch {
+      return [] // ended meanwhile
+    }
   })
 }
 
-/** CPU spent by the app under load, by the PostgreSQL server, and by the bench process (autocannon and the simulator). */
-interface CpuUse { appUs: number, postgresUs: number, benchUs: number }
+// A client backend's title: "postgres: 15/main: <user> <database> <client address>(<port>) <state>"
+const CLIENT_BACKEND = /^postgres: \S+: \S+ (\S+) (\[local\]|\S+\(\d+\))/
 
-async function measuringCpu<T> (appPid: number, load: () => Promise<T>): Promise<{ value: T, cpu: CpuUse }> {
-  const postgresTicks = () => postgresPids().reduce((total, pid) => total + cpuTicks(pid), 0)
-  const before = { app: cpuTicks(appPid), postgres: postgresTicks(), bench: process.cpuUsage() }
+/**
+ * The server-side processes of a target: PostgreSQL's own (WAL writer, checkpointer, …) and the
+ * backends connected to the target's database, not those of other databases (other engineers'
+ * tests share the server); or every Redis server process.
+ */
+function backendPids (backend: Backend): number[] {
+  if (backend.kind === 'none') return []
+  return processes().filter(({ comm, cmdline }) => {
+    if (backend.kind === 'redis') return comm === 'redis-server'
+    if (!comm.startsWith('postgres')) return false
+    const client = CLIENT_BACKEND.exec(cmdline)
+    return client === null || client[1] === backend.database
+  }).map(({ pid }) => pid)
+}
+
+type Backend = { kind: 'postgres', database: string } | { kind: 'redis' } | { kind: 'none' }
+
+/** CPU spent by the app under load, by its store's server (PostgreSQL or Redis), and by the bench process (autocannon and the simulator). */
+interface CpuUse { appUs: number, backendUs: number, benchUs: number }
+
+async function measuringCpu<T> (appPid: number, backend: Backend, load: () => Promise<T>): Promise<{ value: T, cpu: CpuUse }> {
+  // Backends that connect during the load are counted from zero: a pid seen only after started then
+  const pidsBefore = backendPids(backend)
+  const ticksBefore = new Map(pidsBefore.map((pid) => [pid, cpuTicks(pid)]))
+  const before = { app: cpuTicks(appPid), bench: process.cpuUsage() }
   const value = await load()
   const bench = process.cpuUsage(before.bench)
+  const backendTicks = backendPids(backend).reduce((total, pid) => total + cpuTicks(pid) - (ticksBefore.get(pid) ?? 0), 0)
   return {
     value,
-    cpu: { appUs: (cpuTicks(appPid) - before.app) * TICK_US, postgresUs: (postgresTicks() - before.postgres) * TICK_US, benchUs: bench.user + bench.system }
+    cpu: { appUs: (cpuTicks(appPid) - before.app) * TICK_US, backendUs: backendTicks * TICK_US, benchUs: bench.user + bench.system }
   }
 }
 
-const perRequest = (cpu: CpuUse, requests: number): CpuUse => ({ appUs: cpu.appUs / requests, postgresUs: cpu.postgresUs / requests, benchUs: cpu.benchUs / requests })
-const addCpu = (a: CpuUse, b: CpuUse): CpuUse => ({ appUs: a.appUs + b.appUs, postgresUs: a.postgresUs + b.postgresUs, benchUs: a.benchUs + b.benchUs })
-const NO_CPU: CpuUse = { appUs: 0, postgresUs: 0, benchUs: 0 }
+const perRequest = (cpu: CpuUse, requests: number): CpuUse => ({ appUs: cpu.appUs / requests, backendUs: cpu.backendUs / requests, benchUs: cpu.benchUs / requests })
+const addCpu = (a: CpuUse, b: CpuUse): CpuUse => ({ appUs: a.appUs + b.appUs, backendUs: a.backendUs + b.backendUs, benchUs: a.benchUs + b.benchUs })
+const NO_CPU: CpuUse = { appUs: 0, backendUs: 0, benchUs: 0 }
+/** Server-side CPU per request: the app and its store's server, not the load generator. */
+const serverSideUs = (cpu: CpuUse) => cpu.appUs + cpu.backendUs
 
 function percentile (values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b)
@@ -168,17 +223,44 @@ async function searchLoad (url: string, emails: string[]): Promise<Result> {
 
 const perSecond = (result: Result) => result['2xx'] / result.duration
 
+/** One app under intake load: the service, the bare app or a peer, and the server its store runs on. */
+interface Target {
+  name: string
+  /** What it is, for the table. */
+  label: string
+  url: string
+  pid: number
+  backend: Backend
+  /** A peer's own count of what it stored (the service's 2xx are looked up by email instead). */
+  stored?: () => Promise<number>
+  runs: Result[]
+  cpu: CpuUse
+}
+
+/** A target's figures over its rounds. */
+interface TargetFigures { label: string, rps: number, cpu: CpuUse, accepted: number, stored: number | undefined, failures: number }
+
 async function main () {
   const startedAt = new Date()
   const loadBefore = loadavg()
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} })
-  const dbName = `contact_sync_bench_${randomBytes(4).toString('hex')}`
-  await admin.unsafe(`CREATE DATABASE ${dbName}`)
-  const dbUrl = new URL(ADMIN_URL)
-  dbUrl.pathname = `/${dbName}`
+  const runId = randomBytes(4).toString('hex')
+  // The service and each PostgreSQL peer in a database of its own: their backends are told apart by it
+  const databaseUrl = (role: string) => {
+    const url = new URL(ADMIN_URL)
+    url.pathname = `/${role}_bench_${runId}`
+    return url
+  }
+  const dbUrl = databaseUrl('contact_sync')
+  const peerUrls = { naive: databaseUrl('naive'), pgBoss: databaseUrl('pg_boss') }
+  const databases = [dbUrl, peerUrls.naive, peerUrls.pgBoss].map((url) => url.pathname.slice(1))
+  for (const name of databases) await admin.unsafe(`CREATE DATABASE ${name}`)
   const db = postgres(dbUrl.toString(), { max: 2, onnotice: () => {} })
   const cleanups: Array<() => Promise<unknown>> = [
-    async () => { await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); await admin.end() },
+    async () => {
+      for (const name of databases) await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.end()
+    },
     () => db.end()
   ]
   try {
@@ -186,13 +268,22 @@ async function main () {
     cleanups.unshift(() => simulator.close())
     simulator.setFaults({ latencyMs: SIMULATOR_LATENCY_MS })
 
-    const bare = spawn(process.execPath, [fileURLToPath(new URL('bare-app.ts', import.meta.url))], { env: baseEnv(), stdio: ['ignore', 'pipe', 'inherit'] })
-    cleanups.unshift(() => stopProcess(bare))
-    const barePort = await new Promise<number>((resolve, reject) => {
-      bare.stdout!.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port))
-      bare.once('exit', () => reject(new Error('the bare app exited')))
-    })
-    const bareUrl = `http://127.0.0.1:${barePort}`
+    const started: Array<{ name: string, label: string, backend: Backend, peer: { child: ChildProcess, url: string } }> = []
+    const startTarget = async (name: string, label: string, file: string, backend: Backend, env: Record<string, string> = {}) => {
+      const peer = await startPeer(file, env)
+      cleanups.unshift(() => stopProcess(peer.child))
+      started.push({ name, label, backend, peer })
+      return peer
+    }
+    const bare = await startTarget('bare', 'bare Fastify (no write)', 'bare.ts', { kind: 'none' })
+    await startTarget('naive', 'naive: one INSERT per request (postgres.js)', 'naive.ts', { kind: 'postgres', database: databases[1] }, { DATABASE_URL: peerUrls.naive.toString() })
+    await startTarget('pg-boss', 'pg-boss `send()` per request', 'pg-boss.ts', { kind: 'postgres', database: databases[2] }, { DATABASE_URL: peerUrls.pgBoss.toString() })
+    const bullmqSkipped = await redisAnswers(REDIS_URL) ? undefined : `no Redis answers at ${REDIS_URL}`
+    if (bullmqSkipped === undefined) {
+      await startTarget('bullmq', 'BullMQ `add()` per request (Redis, no fsync)', 'bullmq.ts', { kind: 'redis' }, { REDIS_URL, QUEUE_NAME: `contact-sync-bench-${runId}` })
+    } else {
+      progress(`BullMQ skipped: ${bullmqSkipped}`)
+    }
 
     const servicePort = await freePort()
     const service = spawn(process.execPath, SERVICE_NODE_ARGS, {
@@ -218,7 +309,7 @@ async function main () {
     service.stderr!.on('data', (chunk) => { serviceOutput += chunk })
     const serviceUrl = `http://127.0.0.1:${servicePort}`
     await waitForReady(`${serviceUrl}/health/ready`, service, () => serviceOutput)
-    progress(`service pid ${service.pid} on ${serviceUrl}, bare app on ${bareUrl}, simulator on ${simulator.url} (${SIMULATOR_LATENCY_MS} ms latency)`)
+    progress(`service pid ${service.pid} on ${serviceUrl}, bare app on ${bare.url}, simulator on ${simulator.url} (${SIMULATOR_LATENCY_MS} ms latency)`)
 
     // 1. Low load, empty queue: one contact every 100 ms; when is each in the simulator?
     progress(`low load: 1 contact per ${LOW_LOAD_INTERVAL_MS} ms for ${PLAN.lowLoadSeconds} s`)
@@ -259,58 +350,95 @@ async function main () {
     const search = { bare: [] as Result[], service: [] as Result[] }
     for (let round = 1; round <= PLAN.rounds; round++) {
       progress(`search round ${round}: bare, then service, ${PLAN.loadSeconds} s each`)
-      search.bare.push(await searchLoad(bareUrl, lowLoadEmails))
+      search.bare.push(await searchLoad(bare.url, lowLoadEmails))
       search.service.push(await searchLoad(serviceUrl, lowLoadEmails))
     }
     const searchHubSpotCalls = simulator.stats().requests - readsBefore
 
-    // 3. Intake at full speed, side by side; every 2xx must be a stored row
-    const intake = { bare: [] as Result[], service: [] as Result[], accepted: 0, stored: 0, failures: 0, bareCpu: NO_CPU, serviceCpu: NO_CPU }
+    // 3. Intake at full speed, every target in turn with the same load, rounds interleaved; every
+    // 2xx must be stored. The sync is held (HubSpot refuses the token) so that the service does
+    // intake alone, as the peers do, and builds the backlog the sync window drains afterwards
+    simulator.revokeToken()
+    const storedCount = (url: string) => async () => {
+      const response = await request(`${url}/stored`)
+      return (await response.body.json() as { stored: number }).stored
+    }
+    const targets: Target[] = started.map(({ name, label, backend, peer }) => ({
+      name,
+      label,
+      url: peer.url,
+      pid: peer.child.pid!,
+      backend,
+      stored: name === 'bare' ? undefined : storedCount(peer.url),
+      runs: [],
+      cpu: NO_CPU
+    }))
+    targets.splice(1, 0, { name: 'service', label: 'contact-sync', url: serviceUrl, pid: service.pid!, backend: { kind: 'postgres', database: databases[0] }, runs: [], cpu: NO_CPU })
+    const serviceTarget = targets[1]
     let rssPeakSampledKb = 0
     const rssSampler = setInterval(() => { rssPeakSampledKb = Math.max(rssPeakSampledKb, procStatusKb(service.pid!, 'VmRSS')) }, 100)
+    const serviceStored = { accepted: 0, stored: 0 }
     const countStored = async (load: Load) => {
-      intake.failures += load.result.non2xx + load.result.errors
       const [{ stored }] = await db<{ stored: number }[]>`SELECT count(DISTINCT email)::int AS stored FROM contact_requests WHERE email = ANY(${load.acceptedEmails})`
-      intake.accepted += load.acceptedEmails.length
-      intake.stored += stored
+      serviceStored.accepted += load.acceptedEmails.length
+      serviceStored.stored += stored
     }
     for (let round = 1; round <= PLAN.rounds; round++) {
-      progress(`intake round ${round}: bare, then service, ${PLAN.loadSeconds} s each`)
-      const bareRun = await measuringCpu(bare.pid!, () => postLoad(bareUrl, `bare${round}-`, {}))
-      intake.bare.push(bareRun.value.result)
-      intake.bareCpu = addCpu(intake.bareCpu, bareRun.cpu)
-      const serviceRun = await measuringCpu(service.pid!, () => postLoad(serviceUrl, `intake${round}-`, {}))
-      intake.service.push(serviceRun.value.result)
-      intake.serviceCpu = addCpu(intake.serviceCpu, serviceRun.cpu)
-      await countStored(serviceRun.value)
+      progress(`intake round ${round}: ${targets.map((t) => t.name).join(', ')}, ${PLAN.loadSeconds} s each`)
+      for (const target of targets) {
+        const run = await measuringCpu(target.pid, target.backend, () => postLoad(target.url, `${target.name}${round}-`, {}))
+        target.runs.push(run.value.result)
+        target.cpu = addCpu(target.cpu, run.cpu)
+        if (target === serviceTarget) await countStored(run.value)
+      }
     }
     const sum = (results: Result[], key: '2xx' | 'duration' | 'non2xx' | 'errors') => results.reduce((total, r) => total + r[key], 0)
-    const intakeBareRps = sum(intake.bare, '2xx') / sum(intake.bare, 'duration')
-    const intakeServiceRps = sum(intake.service, '2xx') / sum(intake.service, 'duration')
+    const intake: Record<string, TargetFigures> = {}
+    for (const target of targets) {
+      const accepted = sum(target.runs, '2xx')
+      intake[target.name] = {
+        label: target.label,
+        rps: accepted / sum(target.runs, 'duration'),
+        cpu: perRequest(target.cpu, accepted),
+        accepted,
+        stored: target === serviceTarget ? serviceStored.stored : await target.stored?.(),
+        failures: sum(target.runs, 'non2xx') + sum(target.runs, 'errors')
+      }
+    }
     let wide: { bareRps: number, serviceRps: number } | undefined
     if (!QUICK) {
       progress(`intake at ${WIDE_CONNECTIONS} connections: bare, then service, ${PLAN.loadSeconds} s each`)
-      const bareWide = await postLoad(bareUrl, 'bare-wide-', { connections: WIDE_CONNECTIONS })
+      const bareWide = await postLoad(bare.url, 'bare-wide-', { connections: WIDE_CONNECTIONS })
       const serviceWide = await postLoad(serviceUrl, 'wide-', { connections: WIDE_CONNECTIONS })
       await countStored(serviceWide)
       wide = { bareRps: perSecond(bareWide.result), serviceRps: perSecond(serviceWide.result) }
     }
-    const halfRate = Math.max(1, Math.floor(intakeServiceRps / 2))
+    const halfRate = Math.max(1, Math.floor(intake.service.rps / 2))
     progress(`intake latency at ${halfRate} req/s (half the service's maximum) for ${PLAN.loadSeconds} s`)
-    const half = (await postLoad(serviceUrl, 'half-', { overallRate: halfRate })).result
+    const half = await postLoad(serviceUrl, 'half-', { overallRate: halfRate })
+    await countStored(half)
     clearInterval(rssSampler)
     const peakRssMb = procStatusKb(service.pid!, 'VmHWM') / 1024
 
-    // 4. Sync throughput on the backlog intake left: a window of whole budget periods, the queue never empty
+    // 4. Sync throughput on the backlog intake left, built while the sync was held: a window of
+    // whole budget periods from the sync's first call after the token is accepted again
     const needed = Math.ceil(CEILING_PER_SECOND * PLAN.syncWindowSeconds * 1.2)
     const [{ backlog }] = await db<{ backlog: number }[]>`SELECT count(*)::int AS backlog FROM sync_queue`
     if (backlog < needed) {
       progress(`topping the queue up by ${needed - backlog} contacts`)
       // autocannon refuses an amount below its connection count
-      await postLoad(serviceUrl, 'top-', { amount: Math.max(CONNECTIONS, needed - backlog) })
+      const topUp = await postLoad(serviceUrl, 'top-', { amount: Math.max(CONNECTIONS, needed - backlog) })
+      await countStored(topUp)
+    }
+    const upserts = () => simulator.stats().requestsByRoute['POST /crm/v3/objects/contacts/batch/upsert'] ?? 0
+    const heldUpserts = upserts()
+    simulator.restoreToken()
+    const resumeDeadline = Date.now() + 30_000
+    while (upserts() === heldUpserts) {
+      if (Date.now() > resumeDeadline) throw new Error('the sync did not resume within 30 s of the token being accepted again')
+      await sleep(5)
     }
     progress(`sync window: ${PLAN.syncWindowSeconds} s`)
-    const upserts = () => simulator.stats().requestsByRoute['POST /crm/v3/objects/contacts/batch/upsert'] ?? 0
     const contactsBefore = simulator.contacts().length
     const upsertsBefore = upserts()
     const windowStart = performance.now()
@@ -326,23 +454,11 @@ async function main () {
       startedAt,
       loadBefore,
       loadAfter: loadavg(),
-      intake: {
-        bareRps: intakeBareRps,
-        serviceRps: intakeServiceRps,
-        ratio: intakeServiceRps / intakeBareRps,
-        accepted: intake.accepted,
-        stored: intake.stored,
-        failures: intake.failures,
-        wide,
-        cpuPerRequest: {
-          service: perRequest(intake.serviceCpu, sum(intake.service, '2xx')),
-          bare: perRequest(intake.bareCpu, sum(intake.bare, '2xx'))
-        },
-        halfRate,
-        halfP50: half.latency.p50,
-        halfP99: half.latency.p99,
-        halfAchieved: perSecond(half)
-      },
+      intake,
+      bullmqSkipped,
+      serviceStored,
+      wide,
+      half: { rate: halfRate, p50: half.result.latency.p50, p99: half.result.latency.p99, achieved: perSecond(half.result) },
       search: {
         bareRps: sum(search.bare, '2xx') / sum(search.bare, 'duration'),
         serviceRps: sum(search.service, '2xx') / sum(search.service, 'duration'),
@@ -372,20 +488,13 @@ interface Figures {
   startedAt: Date
   loadBefore: number[]
   loadAfter: number[]
-  intake: {
-    bareRps: number,
-    serviceRps: number,
-    ratio: number,
-    accepted: number,
-    stored: number,
-    failures: number
-    halfRate: number,
-    halfP50: number,
-    halfP99: number,
-    halfAchieved: number
-    wide: { bareRps: number, serviceRps: number } | undefined
-    cpuPerRequest: { service: CpuUse, bare: CpuUse }
-  }
+  /** By target name: bare, service, naive, pg-boss, bullmq (absent when skipped). */
+  intake: Record<string, TargetFigures>
+  bullmqSkipped: string | undefined
+  /** Every 2xx of the service over the whole run (intake rounds, 200 connections, half rate, top-up), looked up by email. */
+  serviceStored: { accepted: number, stored: number }
+  wide: { bareRps: number, serviceRps: number } | undefined
+  half: { rate: number, p50: number, p99: number, achieved: number }
   search: { bareRps: number, serviceRps: number, failures: number, hubspotCalls: number }
   sync: { perSecond: number, calls: number, windowSeconds: number, rateLimited: number, deliveryP50: number, deliveryP99: number, deliverySamples: number, undelivered: number }
   peakRssMb: number
@@ -393,49 +502,79 @@ interface Figures {
 }
 
 const fixed = (value: number, digits = 0) => value.toFixed(digits)
+const thousands = (value: number) => Math.round(value).toLocaleString('en-US')
 /** How far a figure is from its target: positive is the margin, negative the shortfall. */
 const atLeast = (value: number, target: number) => `${value >= target ? 'met' : 'MISSED'}, ${value >= target ? '+' : ''}${fixed((value / target - 1) * 100)} %`
 const below = (value: number, limit: number) => `${value < limit ? 'met' : 'MISSED'}, ${fixed(Math.abs(1 - value / limit) * 100)} % ${value < limit ? 'headroom' : 'over'}`
+const atMost = (value: number, limit: number) => `${value <= limit ? 'met' : 'MISSED'}, ${fixed(Math.abs(1 - value / limit) * 100)} % ${value <= limit ? 'under' : 'over'}`
+const cpuText = (cpu: CpuUse, backend: string) => `${fixed(serverSideUs(cpu))} (app ${fixed(cpu.appUs)}${backend === '' ? '' : ` + ${backend} ${fixed(cpu.backendUs)}`})`
+
+// A peer counts its rows: posts in flight when a run stops are stored but their 2xx are not counted
+const storedText = (t: TargetFigures) => {
+  if (t.stored === undefined) return '—'
+  const failures = t.failures > 0 ? `; ${t.failures} non-2xx or errors` : ''
+  return t.stored >= t.accepted ? `all (${t.stored} stored, ${t.accepted} 2xx${failures})` : `MISSED: ${t.stored} stored of ${t.accepted} 2xx${failures}`
+}
 
 function report (f: Figures): void {
   const syncRatio = f.sync.perSecond / CEILING_PER_SECOND
   const searchRatio = f.search.serviceRps / f.search.bareRps
-  const durable = f.intake.stored === f.intake.accepted
+  const { service, bare, naive, bullmq } = f.intake
+  const durable = f.serviceStored.stored === f.serviceStored.accepted
+  const backendName: Record<string, string> = { bare: '', service: 'PostgreSQL', naive: 'PostgreSQL', 'pg-boss': 'PostgreSQL', bullmq: 'Redis' }
+  const targetRows = Object.entries(f.intake).map(([name, t]) => [
+    t.label,
+    thousands(t.rps),
+    fixed(t.rps / bare.rps, 2),
+    fixed(service.rps / t.rps, 2),
+    cpuText(t.cpu, backendName[name]),
+    storedText(t)
+  ])
+  if (f.bullmqSkipped !== undefined) targetRows.push(['BullMQ `add()` per request', `skipped: ${f.bullmqSkipped}`, '—', '—', '—', '—'])
+  const overBullmq = bullmq === undefined ? undefined : service.rps / bullmq.rps
+  const cpuOverBullmq = bullmq === undefined ? undefined : serverSideUs(service.cpu) / serverSideUs(bullmq.cpu)
   const rows: Array<[string, string, string, string]> = [
-    ['Intake: service / bare POST /v1/contacts', `${fixed(f.intake.ratio, 2)} (${fixed(f.intake.serviceRps)} / ${fixed(f.intake.bareRps)} req/s)`, `≥ ${TARGETS.intakeRatio}`, atLeast(f.intake.ratio, TARGETS.intakeRatio)],
-    ['Intake: 2xx stored in contact_requests', `${f.intake.stored} of ${f.intake.accepted} (${f.intake.failures} non-2xx or errors)`, 'all', durable ? 'met' : `MISSED, ${f.intake.accepted - f.intake.stored} lost`],
-    ['Intake: CPU per request, service / bare', `service ${fixed(f.intake.cpuPerRequest.service.appUs)} µs + PostgreSQL ${fixed(f.intake.cpuPerRequest.service.postgresUs)} µs + bench process ${fixed(f.intake.cpuPerRequest.service.benchUs)} µs; bare app ${fixed(f.intake.cpuPerRequest.bare.appUs)} µs + bench process ${fixed(f.intake.cpuPerRequest.bare.benchUs)} µs`, '—', '—'],
-    ...(f.intake.wide === undefined
+    ['Intake: contact-sync / BullMQ req/s', overBullmq === undefined ? `skipped: ${f.bullmqSkipped}` : `${fixed(overBullmq, 2)} (${fixed(service.rps)} / ${fixed(bullmq!.rps)} req/s)`, `≥ ${TARGETS.overBullmq}`, overBullmq === undefined ? 'not measured' : atLeast(overBullmq, TARGETS.overBullmq)],
+    ['Intake: contact-sync / naive INSERT req/s', `${fixed(service.rps / naive.rps, 2)} (${fixed(service.rps)} / ${fixed(naive.rps)} req/s)`, `≥ ${TARGETS.overNaive}`, atLeast(service.rps / naive.rps, TARGETS.overNaive)],
+    ['Intake: server-side CPU per request, contact-sync (app + PostgreSQL) / BullMQ (app + Redis)', cpuOverBullmq === undefined ? `skipped: ${f.bullmqSkipped}` : `${fixed(cpuOverBullmq, 2)} (${fixed(serverSideUs(service.cpu))} / ${fixed(serverSideUs(bullmq!.cpu))} µs)`, `≤ ${TARGETS.cpuOverBullmq}`, cpuOverBullmq === undefined ? 'not measured' : atMost(cpuOverBullmq, TARGETS.cpuOverBullmq)],
+    ['Intake: 2xx stored in contact_requests (whole run)', `${f.serviceStored.stored} of ${f.serviceStored.accepted} (${service.failures} non-2xx or errors in the rounds)`, 'all', durable ? 'met' : `MISSED, ${f.serviceStored.accepted - f.serviceStored.stored} lost`],
+    ['Intake: contact-sync / bare Fastify (context; the 0.5 target is withdrawn)', `${fixed(service.rps / bare.rps, 2)} (${fixed(service.rps)} / ${fixed(bare.rps)} req/s)`, '—', '—'],
+    ...(f.wide === undefined
       ? []
-      : [[`Intake at ${WIDE_CONNECTIONS} connections (context)`, `${fixed(f.intake.wide.serviceRps / f.intake.wide.bareRps, 2)} (${fixed(f.intake.wide.serviceRps)} / ${fixed(f.intake.wide.bareRps)} req/s)`, '—', '—'] as [string, string, string, string]]),
-    ['Intake latency at half the maximum rate', `p50 ${fixed(f.intake.halfP50)} ms, p99 ${fixed(f.intake.halfP99)} ms at ${f.intake.halfRate} req/s (${fixed(f.intake.halfAchieved)} achieved)`, '—', '—'],
+      : [[`Intake at ${WIDE_CONNECTIONS} connections, contact-sync / bare (context)`, `${fixed(f.wide.serviceRps / f.wide.bareRps, 2)} (${fixed(f.wide.serviceRps)} / ${fixed(f.wide.bareRps)} req/s)`, '—', '—'] as [string, string, string, string]]),
+    ['Intake latency at half the maximum rate', `p50 ${fixed(f.half.p50)} ms, p99 ${fixed(f.half.p99)} ms at ${f.half.rate} req/s (${fixed(f.half.achieved)} achieved)`, '—', '—'],
     ['Search: service / bare GET /v1/contacts?email= (cached)', `${fixed(searchRatio, 2)} (${fixed(f.search.serviceRps)} / ${fixed(f.search.bareRps)} req/s; ${f.search.failures} non-2xx, ${f.search.hubspotCalls} HubSpot calls)`, `≥ ${TARGETS.searchRatio}`, atLeast(searchRatio, TARGETS.searchRatio)],
     ['Sync: contacts/s / ceiling (100 req/10 s × 100)', `${fixed(syncRatio, 3)} (${fixed(f.sync.perSecond)} / ${CEILING_PER_SECOND} contacts/s; ${f.sync.calls} calls in ${fixed(f.sync.windowSeconds, 1)} s)`, `≥ ${TARGETS.syncRatio}`, atLeast(syncRatio, TARGETS.syncRatio)],
     ['Sync: 429s from HubSpot (whole run)', String(f.sync.rateLimited), '0', f.sync.rateLimited === 0 ? 'met' : 'MISSED'],
     ['202 → in HubSpot at low load (10/s)', `p50 ${fixed(f.sync.deliveryP50)} ms, p99 ${fixed(f.sync.deliveryP99)} ms (${f.sync.deliverySamples} contacts${f.sync.undelivered > 0 ? `, ${f.sync.undelivered} NOT DELIVERED` : ''})`, `p99 < ${TARGETS.deliveryP99Ms} ms`, f.sync.undelivered > 0 ? 'MISSED' : below(f.sync.deliveryP99, TARGETS.deliveryP99Ms)],
     ['Peak RSS of the service (VmHWM, after the intake load)', `${fixed(f.peakRssMb, 1)} MB (sampled VmRSS peak ${fixed(f.rssPeakSampledMb, 1)} MB)`, `< ${TARGETS.peakRssMb} MB`, below(f.peakRssMb, TARGETS.peakRssMb)]
   ]
-  const table = [
-    '| figure | measured | target | against the target |',
-    '|---|---|---|---|',
-    ...rows.map((row) => `| ${row.join(' | ')} |`)
+  const markdownTable = (header: string[], body: string[][]) => [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...body.map((row) => `| ${row.join(' | ')} |`)
   ].join('\n')
+  const targetsTable = markdownTable(['intake target', 'req/s', 'ratio to bare', 'contact-sync / it', 'server-side CPU µs per request', '2xx stored'], targetRows)
+  const table = markdownTable(['figure', 'measured', 'target', 'against the target'], rows)
   const command = QUICK ? 'npm run bench -- --quick' : 'npm run bench'
   const [cpu] = cpus()
   const section = [
     '<!-- bench:start (written by npm run bench; edit outside these markers) -->',
     `Run: \`${command}\` (\`DATABASE_URL\` names the PostgreSQL server; default \`${ADMIN_URL}\`), ${f.startedAt.toISOString()}.`,
     '',
-    `- Machine: ${cpu.model}, ${cpus().length} cores, ${fixed(totalmem() / 2 ** 30, 1)} GiB memory; Node ${process.version}; PostgreSQL on the same machine.`,
+    `- Machine: ${cpu.model}, ${cpus().length} cores, ${fixed(totalmem() / 2 ** 30, 1)} GiB memory; Node ${process.version}; PostgreSQL and Redis on the same machine.`,
     `- Load average (1/5/15 min) before: ${f.loadBefore.map((l) => fixed(l, 2)).join(' / ')}, after: ${f.loadAfter.map((l) => fixed(l, 2)).join(' / ')}.`,
-    `- Load: autocannon in the bench process, ${CONNECTIONS} connections, ${PLAN.loadSeconds} s per run, ${PLAN.rounds} round(s) of bare then service${QUICK ? '' : `, then one of each at ${WIDE_CONNECTIONS} connections`}; one new email per POST. CPU per request: \`/proc/<pid>/stat\` of each app and of every PostgreSQL process over the 50-connection runs, and the bench process's own.`,
+    `- Load: autocannon in the bench process, ${CONNECTIONS} connections, ${PLAN.loadSeconds} s per run, ${PLAN.rounds} round(s) of every target in turn${QUICK ? '' : `, then bare and service at ${WIDE_CONNECTIONS} connections`}; one new email per POST. The sync is held (HubSpot refuses the token) while intake is measured, so that the service does intake alone like the peers. CPU per request: \`/proc/<pid>/stat\` of each app, of PostgreSQL's own processes and its backends on the target's database, or of Redis, over the ${CONNECTIONS}-connection runs.`,
+    '- Peers (`bench/peers/`): Fastify apps that validate the body with the service\'s schema and answer 202 after their write; no keys or rate limits, which the service checks on every post.',
     `- Service: \`npm start\`'s command (\`${START_WORDS.join(' ')}\`) as a child process, LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'warn'}, a fresh database, HUBSPOT_REQUESTS_PER_10S=${BUDGET_PER_10S}; simulator in the bench process, ${BUDGET_PER_10S} requests per 10 s, ${SIMULATOR_LATENCY_MS} ms latency on every call.`,
-    `- Sync window: ${PLAN.syncWindowSeconds} s on the backlog intake left; low load: one POST every ${LOW_LOAD_INTERVAL_MS} ms for ${PLAN.lowLoadSeconds} s on an empty queue.`,
+    `- Sync window: ${PLAN.syncWindowSeconds} s from the sync's first call once the token is accepted again, on the backlog intake left; low load: one POST every ${LOW_LOAD_INTERVAL_MS} ms for ${PLAN.lowLoadSeconds} s on an empty queue.`,
+    '',
+    targetsTable,
     '',
     table,
     '<!-- bench:end -->'
   ].join('\n')
-  process.stdout.write(`\n${table}\n\n`)
+  process.stdout.write(`\n${targetsTable}\n\n${table}\n\n`)
   if (QUICK) {
     process.stdout.write('Quick run: BENCHMARKS.md keeps the figures of the last full run.\n')
     return

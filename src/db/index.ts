@@ -9,7 +9,7 @@ declare module 'fastify' {
   }
 }
 
-// The pool's budget: intake commits and search reads keep at most 4 statements out each, keyed
+// The pool's budget: search reads keep at most 4 statements out, intake commits 1, keyed
 // posts 2 transactions (src/contacts/plugin.ts); the sync worker, probes and status reads share
 // what is left, and postgres.js queues the surplus on busy connections rather than fail it
 const POOL_SIZE = 10
