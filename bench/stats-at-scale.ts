@@ -62,7 +62,7 @@ try {
   const at = (q: number) => timings[Math.min(timings.length - 1, Math.floor(q * timings.length))].toFixed(1)
   const [{ count }] = await app.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM contact_requests`
   console.log(`GET /v1/stats over ${count.toLocaleString('en')} request rows (${FAILED_ROWS.toLocaleString('en')} failed, ` +
-    `${QUEUED_ROWS.toLocaleString('en')} queued) and 1,440 minutes: ${READS} reads, p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, ` +
+    `${QUEUED_ROWS.toLocaleString('en')} queued) and 1,440 minutes: ${READS} reads, p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms, ` +
     `max ${timings.at(-1)!.toFixed(1)} ms (load average ${loadavg().map((l) => l.toFixed(2)).join(' / ')})`)
 } finally {
   await setup.end()
