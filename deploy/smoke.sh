@@ -3,6 +3,7 @@
 #   1. GET /health                      -> 200, status ready
 #   2. POST /v1/contacts, Prefer: wait  -> 200 synced (stored, and upserted into HubSpot)
 #   3. GET /v1/contacts?email=          -> 200 with that email
+#   4. GET /v1/stats                    -> the runbook's criteria (error rate, sync success) printed
 # Exits non-zero on the first failure, saying which step failed and what came back.
 # Self-contained (needs bash and curl), so it can be copied to and run from any machine.
 #
@@ -84,5 +85,22 @@ request GET "/v1/contacts?email=$(sed 's/+/%2B/g; s/@/%40/g' <<<"$SMOKE_EMAIL")"
 [ "$CODE" = 200 ] || fail "GET /v1/contacts?email=$SMOKE_EMAIL: expected 200, got $(answer)"
 [ "$(field email)" = "$SMOKE_EMAIL" ] || fail "GET /v1/contacts?email=$SMOKE_EMAIL: another email came back: $(answer)"
 pass "GET /v1/contacts?email=$SMOKE_EMAIL: found, sync status $(field syncStatus)"
+
+# The runbook's two criteria, shown (not judged: the 24 hours after a deploy judge them)
+# nth NAME N: the Nth numeric (or null) value of "NAME" in BODY; the windows come 1h, then 24h
+nth () { grep -oE "\"$1\":(null|-?[0-9.eE+-]+)" <<<"$BODY" | sed -n "$2p" | cut -d: -f2; }
+# met NAME N: the Nth "met" of NAME's target
+met () { grep -oE "\"$1\":\{\"(max|min)\":[0-9.]+,\"met\":(true|false)" <<<"$BODY" | sed -n "$2p" | sed -E 's/.*"met":(true|false)/\1/; s/true/met/; s/false/NOT MET/'; }
+percent () { if [ "$1" = null ]; then echo 'no syncs yet'; else awk -v v="$1" -v d="$2" 'BEGIN { printf "%.*f %%", d, v * 100 }'; fi; }
+request GET /v1/stats
+case "$CODE" in
+  200)
+    for n in 1 2; do
+      window=$([ "$n" = 1 ] && echo 'last hour' || echo 'last 24 h')
+      pass "GET /v1/stats, $window: error rate $(percent "$(nth errorRate "$n")" 2) (target ≤ 0.1 %: $(met errorRate "$n")), sync success $(percent "$(nth syncSuccess "$n")" 1) (target ≥ 95 %: $(met syncSuccess "$n"))"
+    done ;;
+  404) printf 'note GET /v1/stats: not served by this release, criteria not shown\n' ;;
+  *) fail "GET /v1/stats: expected 200, got $(answer)" ;;
+esac
 
 printf 'smoke test passed\n'

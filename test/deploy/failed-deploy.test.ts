@@ -94,6 +94,11 @@ test('a deploy that cannot go through leaves the old color serving', { skip: mis
     t.match(smoke.output, /ok {3}GET \/health: ready, color blue/)
     t.match(smoke.output, /ok {3}POST \/v1\/contacts \(Prefer: wait=10\): smoke\+\S+ synced, HubSpot id \d+/)
     t.match(smoke.output, /ok {3}GET \/v1\/contacts\?email=\S+: found/)
+    // The runbook's criteria, shown (the replica that synced the smoke's contact may not have written its counts yet)
+    for (const window of ['last hour', 'last 24 h']) {
+      t.match(smoke.output, new RegExp(`ok {3}GET /v1/stats, ${window}: error rate \\d+\\.\\d\\d % \\(target ≤ 0\\.1 %: (met|NOT MET)\\), ` +
+        `sync success (\\d+\\.\\d %|no syncs yet) \\(target ≥ 95 %: (met|NOT MET)\\)`), `the criteria over the ${window}`)
+    }
     t.match(smoke.output, 'smoke test passed')
 
     const wrongKey = await runScript('smoke.sh', [stack.httpsUrl], { ...env, SMOKE_API_KEY: 'not-a-key' })
