@@ -45,7 +45,12 @@ function recordHubSpotCalls (t: Test, hubspotUrl: string): HubSpotCall[] {
   return calls
 }
 
-test('500 concurrent searches for unknown emails: a post still syncs at once; searches past the lookup share are 503 with Retry-After within 2.5 s', async (t) => {
+// A refused search waits for a slot 2 s, then answers; 500 of them in one event loop (the embedded
+// database's in it too) took 2.1–2.3 s alone and up to 3.4 s beside other work. Waiting for the
+// window's end instead would take up to 10 s: 5 s tells the two apart on a busy machine
+const REFUSED_WITHIN_MS = 5000
+
+test('500 concurrent searches for unknown emails: a post still syncs at once; searches past the lookup share are 503 with Retry-After after the 2 s slot wait', async (t) => {
   const stack = await startSyncStack(t, { env: ENV, simulator: { rateLimit: RATE_LIMIT } })
   stack.simulator.setFaults({ latencyMs: HUBSPOT_LATENCY_MS })
   // The searches come over open keep-alive connections, as through NGINX: 500 TCP handshakes at once
@@ -78,7 +83,8 @@ test('500 concurrent searches for unknown emails: a post still syncs at once; se
   t.equal(found.length, LOOKUP_SLOTS, 'the lookup share (20 of 100) was asked of HubSpot')
   t.equal(refused.length, 500 - LOOKUP_SLOTS, 'the rest refused')
   t.ok(refused.every((answer) => Number(answer.retryAfter) >= 1), 'every refusal says when to retry')
-  t.ok(slowest(refused) < 2500, `every refusal within 2.5 s (slowest ${slowest(refused)} ms)`)
+  t.ok(fastest(refused) >= 1900, `no refusal before the 2 s slot wait (fastest ${fastest(refused)} ms)`)
+  t.ok(slowest(refused) < REFUSED_WITHIN_MS, `every refusal within ${REFUSED_WITHIN_MS / 1000} s (slowest ${slowest(refused)} ms)`)
   t.equal(stack.simulator.stats().requestsByRoute[READ_ROUTE], LOOKUP_SLOTS, 'HubSpot was asked 20 times')
   t.equal(stack.simulator.stats().rateLimited, 0, 'no 429')
 
@@ -90,7 +96,7 @@ test('500 concurrent searches for unknown emails: a post still syncs at once; se
   t.match(await check.body.json(), { ok: false, reason: 'rate_limited', message: /lookup/ })
   const retryAfter = Number(check.headers['retry-after'])
   t.ok(retryAfter >= 1 && retryAfter <= 10, `GET /api/hubspot/test: 503 after ${Math.round(checkMs)} ms, Retry-After ${retryAfter}`)
-  t.ok(checkMs < 2500)
+  t.ok(checkMs < REFUSED_WITHIN_MS)
 })
 
 test('a 429 with Retry-After pauses every lane: nothing is sent to HubSpot until it has passed; then all sync, none twice', async (t) => {
