@@ -97,7 +97,7 @@ test('a deploy that cannot go through leaves the old color serving', { skip: mis
     // The runbook's criteria, shown (the replica that synced the smoke's contact may not have written its counts yet)
     for (const window of ['last hour', 'last 24 h']) {
       t.match(smoke.output, new RegExp(`ok {3}GET /v1/stats, ${window}: error rate \\d+\\.\\d\\d % \\(target ≤ 0\\.1 %: (met|NOT MET)\\), ` +
-        `sync success (\\d+\\.\\d %|no syncs yet) \\(target ≥ 95 %: (met|NOT MET)\\)`), `the criteria over the ${window}`)
+        'sync success (\\d+\\.\\d %|no syncs yet) \\(target ≥ 95 %: (met|NOT MET)\\)'), `the criteria over the ${window}`)
     }
     t.match(smoke.output, 'smoke test passed')
 
