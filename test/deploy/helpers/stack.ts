@@ -93,6 +93,69 @@ export async function getStatus (agent: Agent, url: string): Promise<{ status: n
   return { status: response.statusCode, body: await response.body.text() }
 }
 
+export interface Edge {
+  /** The folder nginx reads nginx.conf, upstreams.conf and the green marker from. */
+  nginxDir: string
+  nginxArgs: string[]
+  httpsUrl: string
+  httpUrl: string
+  /** Writes upstreams.conf with the switch code itself (render_upstreams, env: UPSTREAM_BLUE...) and starts nginx. */
+  start: (t: Test, env: Record<string, string>) => Promise<void>
+  /** nginx's error log, then its access log. */
+  output: () => string
+}
+
+/**
+ * The repository's nginx configuration in `dir`, as the nginx container sees it: nginx.conf with
+ * only its two listen addresses moved to free loopback ports (and `editConfig`, when a test must
+ * see more), and a test certificate for localhost. Nothing runs until start().
+ */
+export async function prepareEdge (dir: string, editConfig: (config: string) => string = (config) => config): Promise<Edge> {
+  const httpsPort = await freePort()
+  const httpPort = await freePort()
+  const certs = join(dir, 'certs')
+  await mkdir(certs, { recursive: true })
+  const openssl = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', join(certs, 'privkey.pem'), '-out', join(certs, 'fullchain.pem'), '-days', '2',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'
+  ], { encoding: 'utf8' })
+  if (openssl.status !== 0) throw new Error(`openssl could not make a test certificate: ${openssl.stderr}`)
+
+  const nginxDir = join(dir, 'nginx')
+  await mkdir(nginxDir)
+  const original = await readFile(join(DEPLOY_DIR, 'nginx/nginx.conf'), 'utf8')
+  const config = original
+    .replace(/^(\s*)listen 80 default_server;$/m, `$1listen 127.0.0.1:${httpPort} default_server;`)
+    .replace(/^(\s*)listen 443 ssl default_server;$/m, `$1listen 127.0.0.1:${httpsPort} ssl default_server;`)
+  if ((config.match(/listen 127\.0\.0\.1:/g) ?? []).length !== 2) throw new Error('deploy/nginx/nginx.conf no longer has "listen 80 default_server;" and "listen 443 ssl default_server;"')
+  await writeFile(join(nginxDir, 'nginx.conf'), editConfig(config))
+
+  const nginxArgs = ['-p', `${dir}/`, '-c', join(nginxDir, 'nginx.conf'), '-e', join(dir, 'nginx-error.log')]
+  // The access log goes to /dev/stdout and errors to stderr, as in the container. Node's 'pipe'
+  // is a socket, which nginx cannot open as /dev/stdout: a plain file takes both.
+  const nginxLog = join(dir, 'nginx-output.log')
+  const output = () => [join(dir, 'nginx-error.log'), nginxLog].map((file) => existsSync(file) ? readFileSync(file, 'utf8') : '').join('')
+
+  async function start (t: Test, env: Record<string, string>): Promise<void> {
+    const rendered = spawnSync('bash', ['-c', `. '${join(DEPLOY_DIR, 'lib.sh')}' && render_upstreams`], { env: { ...env, NGINX_SEES_DIR: nginxDir }, encoding: 'utf8' })
+    if (rendered.status !== 0) throw new Error(`render_upstreams failed: ${rendered.stderr}`)
+    await writeFile(join(nginxDir, 'upstreams.conf'), rendered.stdout + '\n')
+    const logFd = openSync(nginxLog, 'a')
+    const nginx: ChildProcess = spawn(NGINX!, [...nginxArgs, '-g', 'daemon off;'], { cwd: dir, stdio: ['ignore', logFd, logFd] })
+    closeSync(logFd)
+    const nginxExited = new Promise<void>((resolve) => nginx.on('exit', () => resolve()))
+    t.teardown(async () => {
+      nginx.kill('SIGQUIT')
+      const timer = setTimeout(() => nginx.kill('SIGKILL'), 5000)
+      await nginxExited
+      clearTimeout(timer)
+    })
+  }
+
+  return { nginxDir, nginxArgs, httpsUrl: `https://127.0.0.1:${httpsPort}`, httpUrl: `http://127.0.0.1:${httpPort}`, start, output }
+}
+
 /**
  * Builds the stack with blue running and active. Everything is torn down with the test:
  * the colors get SIGTERM by pid, nginx SIGQUIT, the database is dropped.
@@ -105,28 +168,8 @@ export async function startStack (t: Test): Promise<Stack> {
   const simulator = await startTestSimulator(t)
 
   const ports = { blue: await freePort(), green: await freePort() }
-  const httpsPort = await freePort()
-  const httpPort = await freePort()
-
-  // TLS certificate for the test's nginx
-  const certs = join(dir, 'certs')
-  await mkdir(certs)
-  const openssl = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', join(certs, 'privkey.pem'), '-out', join(certs, 'fullchain.pem'), '-days', '2',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'
-  ], { encoding: 'utf8' })
-  if (openssl.status !== 0) throw new Error(`openssl could not make a test certificate: ${openssl.stderr}`)
-
-  // The repository's nginx.conf, with only its two listen addresses moved to free loopback ports
-  const nginxDir = join(dir, 'nginx')
-  await mkdir(nginxDir)
-  const original = await readFile(join(DEPLOY_DIR, 'nginx/nginx.conf'), 'utf8')
-  const config = original
-    .replace(/^(\s*)listen 80 default_server;$/m, `$1listen 127.0.0.1:${httpPort} default_server;`)
-    .replace(/^(\s*)listen 443 ssl default_server;$/m, `$1listen 127.0.0.1:${httpsPort} ssl default_server;`)
-  if ((config.match(/listen 127\.0\.0\.1:/g) ?? []).length !== 2) throw new Error('deploy/nginx/nginx.conf no longer has "listen 80 default_server;" and "listen 443 ssl default_server;"')
-  await writeFile(join(nginxDir, 'nginx.conf'), config)
+  const edge = await prepareEdge(dir)
+  const { nginxDir } = edge
 
   const colorDir = join(dir, 'colors')
   await mkdir(colorDir)
@@ -142,8 +185,7 @@ export async function startStack (t: Test): Promise<Stack> {
     ''
   ].join('\n'))
 
-  const nginxArgs = ['-p', `${dir}/`, '-c', join(nginxDir, 'nginx.conf'), '-e', join(dir, 'nginx-error.log')]
-  const quoted = nginxArgs.map((arg) => `'${arg}'`).join(' ')
+  const quoted = edge.nginxArgs.map((arg) => `'${arg}'`).join(' ')
   const env: Record<string, string> = {
     ...baseEnv(),
     ENV_FILE: envFile,
@@ -151,13 +193,13 @@ export async function startStack (t: Test): Promise<Stack> {
     NGINX_SEES_DIR: nginxDir,
     STATE_DIR: join(dir, 'state'),
     SECRETS_DIR: join(dir, 'secrets'),
-    TLS_CERT: join(certs, 'fullchain.pem'),
-    TLS_KEY: join(certs, 'privkey.pem'),
+    TLS_CERT: join(dir, 'certs/fullchain.pem'),
+    TLS_KEY: join(dir, 'certs/privkey.pem'),
     UPSTREAM_BLUE: `127.0.0.1:${ports.blue}`,
     UPSTREAM_GREEN: `127.0.0.1:${ports.green}`,
     BLUE_URL: `http://127.0.0.1:${ports.blue}`,
     GREEN_URL: `http://127.0.0.1:${ports.green}`,
-    NGINX_URL: `https://127.0.0.1:${httpsPort}`,
+    NGINX_URL: edge.httpsUrl,
     DISK_CHECK_PATH: dir,
     COLOR_PROCESS_DIR: colorDir,
     COLOR_ENV_DIR: colorDir,
@@ -202,26 +244,9 @@ export async function startStack (t: Test): Promise<Stack> {
 
   // Blue runs and is active (no green marker); the upstreams are rendered by the switch code itself
   await startColor('blue')
-  const rendered = spawnSync('bash', ['-c', `. '${join(DEPLOY_DIR, 'lib.sh')}' && render_upstreams`], { env, encoding: 'utf8' })
-  if (rendered.status !== 0) throw new Error(`render_upstreams failed: ${rendered.stderr}`)
-  await writeFile(join(nginxDir, 'upstreams.conf'), rendered.stdout + '\n')
-
-  // The access log goes to /dev/stdout and errors to stderr, as in the container. Node's 'pipe'
-  // is a socket, which nginx cannot open as /dev/stdout: a plain file takes both.
-  const nginxLog = join(dir, 'nginx-output.log')
-  const logFd = openSync(nginxLog, 'a')
-  const nginx: ChildProcess = spawn(NGINX!, [...nginxArgs, '-g', 'daemon off;'], { cwd: dir, stdio: ['ignore', logFd, logFd] })
-  closeSync(logFd)
-  const nginxOutput = () => [join(dir, 'nginx-error.log'), nginxLog].map((file) => existsSync(file) ? readFileSync(file, 'utf8') : '').join('')
-  const nginxExited = new Promise<void>((resolve) => nginx.on('exit', () => resolve()))
-  t.teardown(async () => {
-    nginx.kill('SIGQUIT')
-    const timer = setTimeout(() => nginx.kill('SIGKILL'), 5000)
-    await nginxExited
-    clearTimeout(timer)
-  })
-  const httpsUrl = `https://127.0.0.1:${httpsPort}`
-  await waitFor(`nginx did not answer (output: ${nginxOutput().slice(-2000)})`, 10_000, async () => (await getStatus(agent, `${httpsUrl}/health/ready`)).status === 200)
+  await edge.start(t, env)
+  const httpsUrl = edge.httpsUrl
+  await waitFor(`nginx did not answer (output: ${edge.output().slice(-2000)})`, 10_000, async () => (await getStatus(agent, `${httpsUrl}/health/ready`)).status === 200)
 
   return {
     dir,
@@ -229,14 +254,14 @@ export async function startStack (t: Test): Promise<Stack> {
     simulator,
     ports,
     httpsUrl,
-    httpUrl: `http://127.0.0.1:${httpPort}`,
+    httpUrl: edge.httpUrl,
     nginxDir,
     env,
     agent,
     startColor,
     colorRunning,
     writeColorEnv,
-    nginxOutput,
+    nginxOutput: edge.output,
     colorLog: async (color) => existsSync(join(colorDir, `${color}.log`)) ? readFile(join(colorDir, `${color}.log`), 'utf8') : ''
   }
 }
