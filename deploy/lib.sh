@@ -7,8 +7,19 @@
 DEPLOY_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 PROJECT_DIR=$(dirname -- "$DEPLOY_DIR")
 
-# ---------------------------------------------------------------- settings (environment)
 ENV_FILE=${ENV_FILE:-$PROJECT_DIR/.env}
+
+# ---------------------------------------------------------------- .env (read, never sourced)
+env_value () { # NAME [DEFAULT]: the last NAME=value line of ENV_FILE, quotes stripped
+  local value=''
+  if [ -r "$ENV_FILE" ]; then
+    value=$(sed -nE "s/^[[:space:]]*(export[[:space:]]+)?$1[[:space:]]*=[[:space:]]*(.*)$/\\2/p" "$ENV_FILE" | tail -n 1)
+    value=${value%$'\r'}
+    if [[ $value =~ ^\"(.*)\"$ ]] || [[ $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
+  fi
+  echo "${value:-${2:-}}"
+}
+# ---------------------------------------------------------------- settings (environment)
 # The folder nginx reads its configuration from (mounted at NGINX_SEES_DIR in the nginx container)
 NGINX_DIR=${NGINX_DIR:-$DEPLOY_DIR/nginx}
 NGINX_SEES_DIR=${NGINX_SEES_DIR:-/etc/nginx/contact-sync}
@@ -19,8 +30,13 @@ GREEN_MARKER=$NGINX_DIR/active-green
 STATE_DIR=${STATE_DIR:-$DEPLOY_DIR/state}
 RELEASES_FILE=$STATE_DIR/releases
 SECRETS_DIR=${SECRETS_DIR:-$PROJECT_DIR/secrets}
-TLS_CERT=${TLS_CERT:-$DEPLOY_DIR/certs/fullchain.pem}
-TLS_KEY=${TLS_KEY:-$DEPLOY_DIR/certs/privkey.pem}
+# DOMAIN (the seed's name, in the environment or .env) is nginx's server_name, and its certificate
+# is CERTS_DIR/$DOMAIN/ (certbot's live/<domain> layout); compose.yaml gives nginx the same. Unset:
+# server_name _ and the certificate in CERTS_DIR itself.
+DOMAIN=${DOMAIN:-$(env_value DOMAIN)}
+CERTS_DIR=${CERTS_DIR:-$DEPLOY_DIR/certs}
+TLS_CERT=${TLS_CERT:-$CERTS_DIR/${DOMAIN:+$DOMAIN/}fullchain.pem}
+TLS_KEY=${TLS_KEY:-$CERTS_DIR/${DOMAIN:+$DOMAIN/}privkey.pem}
 READY_TIMEOUT=${READY_TIMEOUT:-300}
 READY_INTERVAL=${READY_INTERVAL:-5}
 VERIFY_TIMEOUT=${VERIFY_TIMEOUT:-30}
@@ -150,16 +166,6 @@ detect_active () {
   fi
 }
 
-# ---------------------------------------------------------------- .env (read, never sourced)
-env_value () { # NAME [DEFAULT]: the last NAME=value line of ENV_FILE, quotes stripped
-  local value=''
-  if [ -r "$ENV_FILE" ]; then
-    value=$(sed -nE "s/^[[:space:]]*(export[[:space:]]+)?$1[[:space:]]*=[[:space:]]*(.*)$/\\2/p" "$ENV_FILE" | tail -n 1)
-    value=${value%$'\r'}
-    if [[ $value =~ ^\"(.*)\"$ ]] || [[ $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
-  fi
-  echo "${value:-${2:-}}"
-}
 # ---------------------------------------------------------------- secrets (files under SECRETS_DIR)
 # Each secret: its file, and the .env names it may come from (the seed's and the contract's)
 SECRETS=("db_password:DB_PASSWORD POSTGRES_PASSWORD" "hubspot_access_token:HUBSPOT_ACCESS_TOKEN HUBSPOT_API_KEY" "api_keys:API_KEYS")
@@ -285,9 +291,13 @@ check_disk () {
 
 check_tls () {
   local file missing=0
+  if [ -n "$DOMAIN" ] && ! [[ $DOMAIN =~ ^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$ ]]; then
+    check_fail "DOMAIN '$DOMAIN' is not a host name (contacts.example.com)"
+    return 0
+  fi
   for file in "$TLS_CERT" "$TLS_KEY"; do
     if [ ! -s "$file" ] || [ ! -r "$file" ]; then
-      check_fail "TLS file missing, empty or unreadable: $file (see README, Deployment: certificates)"
+      check_fail "TLS file missing, empty or unreadable: $file${DOMAIN:+ (the certificate for DOMAIN $DOMAIN)} (see README, Deployment: certificates)"
       missing=1
     fi
   done
@@ -304,10 +314,15 @@ check_tls () {
     check_fail "TLS key $TLS_KEY does not belong to the certificate $TLS_CERT"
     return 0
   fi
+  # openssl prints "Hostname ... does match certificate" or "... does NOT match certificate"
+  if [ -n "$DOMAIN" ] && ! openssl x509 -in "$TLS_CERT" -noout -checkhost "$DOMAIN" 2>/dev/null | grep -q ' does match '; then
+    check_fail "TLS certificate $TLS_CERT is not for DOMAIN $DOMAIN (it names $(openssl x509 -in "$TLS_CERT" -noout -subject -ext subjectAltName 2>/dev/null | tr '\n' ' ' | tr -s ' '))"
+    return 0
+  fi
   if ! openssl x509 -in "$TLS_CERT" -noout -checkend $((14 * 86400)) >/dev/null 2>&1; then
     warn "the TLS certificate expires within 14 days: $(openssl x509 -in "$TLS_CERT" -noout -enddate)"
   fi
-  check_ok "TLS certificate and key present and matching, $(openssl x509 -in "$TLS_CERT" -noout -enddate)"
+  check_ok "TLS certificate${DOMAIN:+ for $DOMAIN} and key present and matching, $(openssl x509 -in "$TLS_CERT" -noout -enddate)"
 }
 
 check_env () {

@@ -9,7 +9,8 @@
 #                                        /etc/passwd with nonroot (65532), CA certificates
 #   postgres:15-bookworm                 Debian's postgresql-15 with an entrypoint that honours the
 #                                        official image's POSTGRES_USER/_DB/_PASSWORD(_FILE)
-#   nginx:1.22-bookworm                  Debian's nginx-light and curl
+#   nginx:1.22-bookworm                  Debian's nginx-light, curl and the official entrypoint's
+#                                        envsubst of /etc/nginx/templates
 # PostgreSQL and nginx are the versions Debian bookworm ships (15, 1.22), and are tagged so: a
 # stand-in never claims a version it is not. compose.yaml takes them through POSTGRES_IMAGE and
 # NGINX_IMAGE (the CI's .env sets those).

@@ -45,6 +45,15 @@ test('containers: compose, the image, deploys under load, refusals and rollbacks
     t.equal(await healthColor(stack), 'blue')
     await waitFor('nginx did not turn healthy', 60_000, () => stack.inspect('nginx', '{{.State.Health.Status}}') === 'healthy')
     t.pass('nginx\'s healthcheck: healthy')
+    const rendered = run('docker', ['exec', stack.containerId('nginx'), 'nginx', '-p', '/var/cache/nginx/', '-c', '/etc/nginx/contact-sync/nginx.conf', '-T']).out
+    t.match(rendered, /^server_name _;$/m, 'without DOMAIN: the image rendered server_name _')
+    t.match(rendered, /^ssl_certificate \.\.\/certs\/\.\/fullchain\.pem;$/m, 'and the certificate in deploy/certs/')
+    const metrics = await request(`${stack.httpsUrl}/metrics`, { dispatcher: stack.agent })
+    t.equal(metrics.statusCode, 404, 'GET /metrics through nginx: 404')
+    await metrics.body.text()
+    const status = await request(`${stack.httpsUrl}/status`, { dispatcher: stack.agent })
+    t.equal(status.statusCode, 200, 'GET /status through nginx from the host (a private address on the compose network): 200')
+    await status.body.text()
   })
 
   await t.test('the image: size, non-root, read-only, secrets not in inspect, healthy', async (t) => {

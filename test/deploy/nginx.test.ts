@@ -1,7 +1,12 @@
 // What nginx decides on its own, with the repository's nginx.conf run by a real nginx in front of
 // a stand-in color: GET /metrics is never served through it, GET /status only to the internal
-// network (the contract's "Operating it"). No database or Docker needed.
+// network (the contract's "Operating it"); DOMAIN names the server and its certificate. No
+// database or Docker needed.
+import { spawnSync } from 'node:child_process'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
+import { join } from 'node:path'
+import { connect } from 'node:tls'
 import { test, type Test } from 'tap'
 import { Agent, request } from 'undici'
 import { temporaryDirectory } from '../helpers/database.ts'
@@ -23,14 +28,17 @@ async function standInColor (t: Test): Promise<string> {
  * client address from X-Test-Client-Address instead of the connection (a test only connects from
  * loopback), so that any address can be tried; the rest of the configuration is the repository's.
  */
-async function startEdge (t: Test, clientAddressFromHeader: boolean) {
+async function startEdge (t: Test, clientAddressFromHeader: boolean, domain?: string) {
   const dir = await temporaryDirectory(t, 'contact-sync-nginx-')
   const color = await standInColor(t)
-  const edge = await prepareEdge(dir, (config) => {
-    if (!clientAddressFromHeader) return config
-    const edited = config.replace('geo $contact_sync_internal {', 'geo $http_x_test_client_address $contact_sync_internal {')
-    if (edited === config) throw new Error('deploy/nginx/nginx.conf no longer has "geo $contact_sync_internal {"')
-    return edited
+  const edge = await prepareEdge(dir, {
+    domain,
+    editConfig: (config) => {
+      if (!clientAddressFromHeader) return config
+      const edited = config.replace('geo $contact_sync_internal {', 'geo $http_x_test_client_address $contact_sync_internal {')
+      if (edited === config) throw new Error('deploy/nginx/nginx.conf no longer has "geo $contact_sync_internal {"')
+      return edited
+    }
   })
   await edge.start(t, { ...baseEnv(), ENV_FILE: '/nonexistent', UPSTREAM_BLUE: color, UPSTREAM_GREEN: color })
   const agent = new Agent({ connect: { rejectUnauthorized: false } })
@@ -44,7 +52,32 @@ async function startEdge (t: Test, clientAddressFromHeader: boolean) {
     if (Date.now() > deadline) throw new Error(`nginx did not answer: ${edge.output().slice(-2000)}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  return { get }
+  return { get, edge, dir }
+}
+
+/** The subject's common name of the certificate nginx presents at `url`. */
+async function presentedCertificateName (url: string): Promise<string> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
+      resolve(String(socket.getPeerCertificate().subject.CN))
+      socket.end()
+    })
+    socket.on('error', reject)
+  })
+}
+
+/**
+ * The server_name lines of the configuration nginx runs (nginx -T prints each file once, includes
+ * too: both servers include the one server-name.conf). Into a file: nginx opens /dev/stdout for its
+ * access log, which a pipe cannot be.
+ */
+function serverNames (dir: string, args: string[]): string[] {
+  const dump = join(dir, 'nginx-T.txt')
+  const fd = openSync(dump, 'w')
+  spawnSync(NGINX!, [...args, '-T'], { stdio: ['ignore', fd, fd] })
+  closeSync(fd)
+  return [...readFileSync(dump, 'utf8').matchAll(/^\s*server_name (.*);$/gm)].map((match) => match[1])
 }
 
 const missing = NGINX === undefined ? 'needs nginx (apt-get install -y nginx-light; .ci/run installs it)' : false
@@ -83,4 +116,15 @@ test('GET /status: served to loopback and private ranges only, a 404 for every o
     t.equal((await edge.get(path, '203.0.113.7')).status, 404, `${path} from outside: 404 too`)
   }
   t.match(await edge.get('/health', '203.0.113.7'), { status: 200 }, 'other paths are served to every address')
+})
+
+test('DOMAIN: server_name and the certificate of deploy/certs/<DOMAIN>/; unset, server_name _ and deploy/certs/', { skip: missing }, async (t) => {
+  const plain = await startEdge(t, false)
+  t.same(serverNames(plain.dir, plain.edge.nginxArgs), ['_'], 'without DOMAIN: server_name _')
+  t.equal(await presentedCertificateName(plain.edge.httpsUrl), 'localhost', 'the certificate of deploy/certs/fullchain.pem')
+
+  const named = await startEdge(t, false, 'contacts.example.test')
+  t.same(serverNames(named.dir, named.edge.nginxArgs), ['contacts.example.test'], 'with DOMAIN: server_name DOMAIN')
+  t.equal(await presentedCertificateName(named.edge.httpsUrl), 'contacts.example.test', 'the certificate of deploy/certs/contacts.example.test/fullchain.pem')
+  t.match(await named.get('/health'), { status: 200 }, 'and it serves')
 })

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { test, type Test } from 'tap'
 import { temporaryDirectory } from '../helpers/database.ts'
-import { DEPLOY_DIR, REPO_ROOT, baseEnv, runScript } from './helpers/stack.ts'
+import { DEPLOY_DIR, REPO_ROOT, baseEnv, runScript, writeTestCertificate } from './helpers/stack.ts'
 
 const onPath = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
 
@@ -190,6 +190,30 @@ test('pre-flight: every failed check is named, and nothing runs', async (t) => {
   t.notMatch(run.output, '==> [2/11]', 'stopped after the checks')
   t.same((await readdir(box.marks)).filter((mark) => !mark.startsWith('running-')), [], 'no hook ran but the question which color runs (nginx did not answer)')
   t.notOk(existsSync(join(box.dir, 'state/lock')), 'the lock is released')
+})
+
+test('DOMAIN: pre-flight wants its certificate in CERTS_DIR/<DOMAIN>/, for that name', { skip: onPath('openssl') ? false : 'needs openssl' }, async (t) => {
+  const box = await sandbox(t)
+  const certs = join(box.dir, 'certs')
+  const env: Record<string, string> = { ...box.env, CERTS_DIR: certs }
+  delete env.TLS_CERT
+  delete env.TLS_KEY
+  const dryRun = async (domain: string) => {
+    await writeFile(box.env.ENV_FILE, (await readFile(box.env.ENV_FILE, 'utf8')).replace(/^DOMAIN=.*\n/m, '') + `DOMAIN=${domain}\n`)
+    return (await runScript('deploy.sh', ['--dry-run', '--image', 'contact-sync:test'], env)).output
+  }
+
+  t.match(await dryRun('contacts.example.test'), `FAIL  TLS file missing, empty or unreadable: ${certs}/contacts.example.test/fullchain.pem (the certificate for DOMAIN contacts.example.test)`, 'no certificate for DOMAIN')
+  await writeTestCertificate(join(certs, 'contacts.example.test'), 'other.example.test')
+  t.match(await dryRun('contacts.example.test'), new RegExp(`FAIL {2}TLS certificate ${certs}/contacts\\.example\\.test/fullchain\\.pem is not for DOMAIN contacts\\.example\\.test \\(it names .*other\\.example\\.test`), 'a certificate for another name')
+  await writeTestCertificate(join(certs, 'contacts.example.test'), 'contacts.example.test')
+  const passed = await dryRun('contacts.example.test')
+  t.match(passed, /ok {4}TLS certificate for contacts\.example\.test and key present and matching/, 'its own certificate')
+  t.notMatch(passed, 'FAIL', 'every check passes')
+  t.match(await dryRun('"contacts.example.test; evil"'), 'FAIL  DOMAIN \'contacts.example.test; evil\' is not a host name', 'a DOMAIN nginx could not take')
+  // Without DOMAIN: CERTS_DIR itself, as before
+  await writeFile(box.env.ENV_FILE, (await readFile(box.env.ENV_FILE, 'utf8')).replace(/^DOMAIN=.*\n/m, ''))
+  t.match((await runScript('deploy.sh', ['--dry-run', '--image', 'contact-sync:test'], env)).output, `FAIL  TLS file missing, empty or unreadable: ${certs}/fullchain.pem (see README`, 'unset: CERTS_DIR/fullchain.pem')
 })
 
 test('the lock: a running owner stops the run, a dead one\'s lock is taken over', async (t) => {

@@ -10,7 +10,7 @@ import type { Test } from 'tap'
 import { Agent, request } from 'undici'
 import { temporaryDirectory } from '../../helpers/database.ts'
 import { freePort } from '../../helpers/process.ts'
-import { REPO_ROOT, baseEnv, getStatus, type Color, type ScriptResult } from './stack.ts'
+import { REPO_ROOT, baseEnv, getStatus, writeTestCertificate, type Color, type ScriptResult } from './stack.ts'
 
 export const ADMIN_KEY = 'ci-admin-key-0123456789'
 export const READ_KEY = 'ci-read-key-0123456789'
@@ -74,18 +74,19 @@ export async function waitFor (what: string, timeoutMs: number, probe: () => Pro
   }
 }
 
-export async function startContainerStack (t: Test): Promise<ContainerStack> {
+/**
+ * compose.yaml's postgres, the simulator, blue (active) and nginx, up and answering through nginx.
+ * `domain`: DOMAIN in .env, and the test certificate in deploy/certs/<domain>/ (nginx's and
+ * pre-flight's); without it, deploy/certs/ as without DOMAIN.
+ */
+export async function startContainerStack (t: Test, options: { domain?: string } = {}): Promise<ContainerStack> {
   const dir = await temporaryDirectory(t, 'contact-sync-containers-')
   await chmod(dir, 0o755)
   for (const file of ['compose.yaml', 'compose.ci.yaml']) await cp(join(REPO_ROOT, file), join(dir, file))
   await mkdir(join(dir, 'deploy'))
   for (const entry of ['deploy.sh', 'rollback.sh', 'lib.sh', 'smoke.sh', 'nginx']) await cp(join(REPO_ROOT, 'deploy', entry), join(dir, 'deploy', entry), { recursive: true })
-  await mkdir(join(dir, 'deploy/certs'))
   await mkdir(join(dir, 'deploy/acme'))
-  const openssl = run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', join(dir, 'deploy/certs/privkey.pem'), '-out', join(dir, 'deploy/certs/fullchain.pem'), '-days', '2',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'])
-  if (openssl.code !== 0) throw new Error(`openssl: ${openssl.out}`)
+  await writeTestCertificate(join(dir, 'deploy/certs', options.domain ?? ''), 'localhost')
 
   // Secrets as files, readable by the image's user alone (README, Deployment)
   await mkdir(join(dir, 'secrets'), { mode: 0o700 })
@@ -114,6 +115,7 @@ export async function startContainerStack (t: Test): Promise<ContainerStack> {
     `BLUE_HOST_PORT=${ports.blue}`,
     `GREEN_HOST_PORT=${ports.green}`,
     `SIMULATOR_HOST_PORT=${ports.simulator}`,
+    ...(options.domain === undefined ? [] : [`DOMAIN=${options.domain}`]),
     ''
   ].join('\n'))
 

@@ -3,7 +3,7 @@
 // fresh PostgreSQL database, an in-process HubSpot simulator, and deploy/deploy.sh,
 // deploy/rollback.sh driving them through their hooks (test/deploy/helpers/color-process.sh).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -105,22 +105,42 @@ export interface Edge {
   output: () => string
 }
 
+/** A self-signed certificate for `name` (and 127.0.0.1): fullchain.pem and privkey.pem in `folder`. */
+export async function writeTestCertificate (folder: string, name: string): Promise<void> {
+  await mkdir(folder, { recursive: true })
+  const openssl = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', join(folder, 'privkey.pem'), '-out', join(folder, 'fullchain.pem'), '-days', '2',
+    '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name},IP:127.0.0.1`
+  ], { encoding: 'utf8' })
+  if (openssl.status !== 0) throw new Error(`openssl could not make a test certificate: ${openssl.stderr}`)
+}
+
+/**
+ * deploy/nginx/templates/*.template rendered into `outputDir` as the nginx image's entrypoint does
+ * (envsubst of the variables that are set), with what compose.yaml gives the nginx container.
+ */
+export async function renderNginxTemplates (outputDir: string, domain?: string): Promise<void> {
+  const values: Record<string, string> = { NGINX_SERVER_NAME: domain ?? '_', NGINX_CERT_DIR: domain ?? '.' }
+  const templates = join(DEPLOY_DIR, 'nginx/templates')
+  await mkdir(outputDir, { recursive: true })
+  for (const name of (await readdir(templates)).filter((file) => file.endsWith('.template'))) {
+    const template = await readFile(join(templates, name), 'utf8')
+    await writeFile(join(outputDir, name.replace(/\.template$/, '')), template.replace(/\$\{(\w+)\}/g, (whole, variable: string) => values[variable] ?? whole))
+  }
+}
+
 /**
  * The repository's nginx configuration in `dir`, as the nginx container sees it: nginx.conf with
  * only its two listen addresses moved to free loopback ports (and `editConfig`, when a test must
- * see more), and a test certificate for localhost. Nothing runs until start().
+ * see more), its templates rendered for `domain` (unset: as without DOMAIN) and a test certificate
+ * where that configuration looks for it. Nothing runs until start().
  */
-export async function prepareEdge (dir: string, editConfig: (config: string) => string = (config) => config): Promise<Edge> {
+export async function prepareEdge (dir: string, options: { domain?: string, editConfig?: (config: string) => string } = {}): Promise<Edge> {
   const httpsPort = await freePort()
   const httpPort = await freePort()
-  const certs = join(dir, 'certs')
-  await mkdir(certs, { recursive: true })
-  const openssl = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', join(certs, 'privkey.pem'), '-out', join(certs, 'fullchain.pem'), '-days', '2',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'
-  ], { encoding: 'utf8' })
-  if (openssl.status !== 0) throw new Error(`openssl could not make a test certificate: ${openssl.stderr}`)
+  await writeTestCertificate(join(dir, 'certs', options.domain ?? ''), options.domain ?? 'localhost')
+  await renderNginxTemplates(join(dir, 'conf.d'), options.domain)
 
   const nginxDir = join(dir, 'nginx')
   await mkdir(nginxDir)
@@ -129,7 +149,7 @@ export async function prepareEdge (dir: string, editConfig: (config: string) => 
     .replace(/^(\s*)listen 80 default_server;$/m, `$1listen 127.0.0.1:${httpPort} default_server;`)
     .replace(/^(\s*)listen 443 ssl default_server;$/m, `$1listen 127.0.0.1:${httpsPort} ssl default_server;`)
   if ((config.match(/listen 127\.0\.0\.1:/g) ?? []).length !== 2) throw new Error('deploy/nginx/nginx.conf no longer has "listen 80 default_server;" and "listen 443 ssl default_server;"')
-  await writeFile(join(nginxDir, 'nginx.conf'), editConfig(config))
+  await writeFile(join(nginxDir, 'nginx.conf'), (options.editConfig ?? ((unchanged) => unchanged))(config))
 
   const nginxArgs = ['-p', `${dir}/`, '-c', join(nginxDir, 'nginx.conf'), '-e', join(dir, 'nginx-error.log')]
   // The access log goes to /dev/stdout and errors to stderr, as in the container. Node's 'pipe'
