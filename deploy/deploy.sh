@@ -98,8 +98,9 @@ say "$ACTIVE serves (asked nginx and the containers); $NEW is idle"
 say "later: migrations run in a one-shot container (step 3), the HubSpot token is checked through $NEW (step 6) before any traffic goes there"
 finish_preflight
 
-# The first deploy records what serves now, so that rollback.sh has a release to return to
-if [ -z "$(release_image 1)" ] && [ -n "$(color_image "$ACTIVE")" ]; then record_release "$ACTIVE" "$(color_image "$ACTIVE")"; fi
+# The history ends with what serves (a first deploy, a run killed after its switch), so that a
+# rollback after this deploy returns there
+record_serving
 
 step "Image $APP_IMAGE for $NEW"
 if [ "$BUILD" = 1 ]; then

@@ -106,7 +106,14 @@ STARTED_AT_MS=$(now_ms)
 
 # ---------------------------------------------------------------- output
 elapsed () { local ms=$(( $(now_ms) - STARTED_AT_MS )); printf '%d.%ds\n' $((ms / 1000)) $((ms % 1000 / 100)); }
-step () { STEP=$((STEP + 1)); printf '\n==> [%s/%s] %s   (+%s)\n' "$STEP" "$STEPS" "$*" "$(elapsed)"; }
+# STEP_HOOK_CMD (tests; default none): a shell command line run as each step of deploy.sh and
+# rollback.sh begins, before it acts, with the step's number as $1 and its title as $2 ($PPID is the
+# script): test/deploy/containers-kill.test.ts kill -9s the script there. Its exit status is ignored.
+step () {
+  STEP=$((STEP + 1))
+  printf '\n==> [%s/%s] %s   (+%s)\n' "$STEP" "$STEPS" "$*" "$(elapsed)"
+  [ -z "${STEP_HOOK_CMD:-}" ] || bash -c "$STEP_HOOK_CMD" STEP_HOOK_CMD "$STEP" "$*" || true
+}
 say () { printf '    %s\n' "$*"; }
 warn () { printf '    WARNING: %s\n' "$*" >&2; }
 die () { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
@@ -605,16 +612,40 @@ record_release () { # COLOR IMAGE
   mkdir -p "$STATE_DIR"
   printf '%s %s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" "$2" >>"$RELEASES_FILE"
 }
-release_image () { # N: the image of the Nth release from the end (1: the one serving); empty if none
+release_entry () { # N: "<color> <image>" of the Nth release from the end (1: the one serving); empty if none
   local lines
   [ -f "$RELEASES_FILE" ] || return 0
   lines=$(wc -l <"$RELEASES_FILE")
   [ "$lines" -ge "$1" ] || return 0
-  sed -n "$((lines - $1 + 1))p" "$RELEASES_FILE" | awk '{ print $3 }'
+  sed -n "$((lines - $1 + 1))p" "$RELEASES_FILE" | awk '{ print $2, $3 }'
+}
+release_image () { # N: the image of the Nth release from the end; empty if none
+  local entry
+  entry=$(release_entry "$1")
+  echo "${entry#* }"
 }
 color_image () { # COLOR: the image of its container, running or not (empty: no container)
   is_dry && return 0
   run_hook APP_IMAGE_OF_CMD "$1" 2>/dev/null || true
+}
+
+# record_serving: the history's last release must be what serves: ACTIVE (detect_active) with its
+# container's image. When it is not (a first deploy; a run killed between its switch and "Record
+# the release"; a color switched by hand), what serves is recorded, so that rollback.sh returns to
+# the release before the one really serving.
+record_serving () {
+  local image last
+  is_dry && return 0
+  image=$(color_image "$ACTIVE")
+  [ -n "$image" ] || return 0
+  last=$(release_entry 1)
+  [ "$last" != "$ACTIVE $image" ] || return 0
+  if [ -n "$last" ]; then
+    warn "the release history ends with $last, but $ACTIVE serves $image (a run stopped after its switch?): recorded as the serving release"
+  else
+    say "no release recorded yet: $ACTIVE $image, which serves, recorded"
+  fi
+  record_release "$ACTIVE" "$image"
 }
 
 color_running () { # COLOR: in a dry run, assumed

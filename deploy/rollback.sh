@@ -47,17 +47,20 @@ if is_dry; then printf 'DRY RUN: nothing is started, stopped, written or reloade
 detect_active
 CURRENT=$ACTIVE
 PREVIOUS=$(other_color "$CURRENT")
-# The release before the one serving (deploy/state/releases); without a history, whatever image
-# the previous color's container has
-TARGET_IMAGE=$(release_image 2)
-[ -n "$TARGET_IMAGE" ] || TARGET_IMAGE=$(color_image "$PREVIOUS")
-printf 'rollback: %s is active, switching back to %s%s\n' "$CURRENT" "$PREVIOUS" "${TARGET_IMAGE:+ on $TARGET_IMAGE}"
 
 step "Checks"
 check_tools
 check_upstreams
 check_nginx
 finish_preflight
+
+# The release before the one serving (deploy/state/releases, first brought up to what serves: a
+# deploy killed after its switch did not record its release); without a history, whatever image
+# the previous color's container has
+record_serving
+TARGET_IMAGE=$(release_image 2)
+[ -n "$TARGET_IMAGE" ] || TARGET_IMAGE=$(color_image "$PREVIOUS")
+printf '\nrollback: %s is active, switching back to %s%s\n' "$CURRENT" "$PREVIOUS" "${TARGET_IMAGE:+ on $TARGET_IMAGE}"
 
 step "Start $PREVIOUS again${TARGET_IMAGE:+ on $TARGET_IMAGE}"
 KEPT_IMAGE=$(color_image "$PREVIOUS")

@@ -13,12 +13,12 @@ import { DEPLOY_DIR, REPO_ROOT, baseEnv, runScript, writeTestCertificate } from 
 
 const onPath = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
 
-/** A stand-in color or nginx: answers the probes the scripts make. */
-async function fakeServer (t: Test, color: string): Promise<string> {
+/** A stand-in color or nginx (its color then the marker's, read per request): answers the probes the scripts make. */
+async function fakeServer (t: Test, color: string | (() => string)): Promise<string> {
   const server: Server = createServer((request, response) => {
     response.setHeader('content-type', 'application/json')
     if (request.url === '/health/ready' || request.url === '/health/live') response.end('{"status":"ready"}')
-    else if (request.url === '/health') response.end(JSON.stringify({ status: 'ready', color }))
+    else if (request.url === '/health') response.end(JSON.stringify({ status: 'ready', color: typeof color === 'string' ? color : color() }))
     else if (request.url === '/api/hubspot/test') response.end('{"ok":true,"latencyMs":12}')
     else { response.statusCode = 404; response.end('{}') }
   })
@@ -58,7 +58,8 @@ async function sandbox (t: Test): Promise<Sandbox> {
     TLS_CERT: join(dir, 'fullchain.pem'),
     TLS_KEY: join(dir, 'privkey.pem'),
     DISK_CHECK_PATH: dir,
-    NGINX_URL: await fakeServer(t, 'blue'),
+    // nginx: green while the marker exists, else blue, as deploy/nginx/nginx.conf
+    NGINX_URL: await fakeServer(t, () => existsSync(join(nginxDir, 'active-green')) ? 'green' : 'blue'),
     NGINX_INSECURE: '0',
     APP_BUILD_CMD: mark('build'),
     APP_MIGRATE_CMD: mark('migrate'),
@@ -134,6 +135,18 @@ test('deploy.sh --dry-run lists every step and changes nothing', async (t) => {
   t.match(bad.output, 'READY_TIMEOUT must be a whole number of seconds, got \'soon\'')
 })
 
+test('STEP_HOOK_CMD runs as each step begins, with its number and title', async (t) => {
+  const box = await sandbox(t)
+  const calls = join(box.dir, 'step-calls')
+  const run = await runScript('deploy.sh', ['--dry-run', '--image', 'contact-sync:test'], { ...box.env, STEP_HOOK_CMD: `printf '%s|%s\\n' "$1" "$2" >>'${calls}'; exit 3` })
+  t.equal(run.code, 0, 'its exit status is ignored', { output: run.output })
+  t.same((await readFile(calls, 'utf8')).trim().split('\n'), DEPLOY_STEPS.map((name, i) => `${i + 1}|${name}`), 'once per step, in order')
+  const killed = await runScript('deploy.sh', ['--dry-run', '--image', 'contact-sync:test'], { ...box.env, STEP_HOOK_CMD: '[ "$1" != 4 ] || kill -9 "$PPID"' })
+  t.equal(killed.code, null, 'kill -9 "$PPID" from it kills the script')
+  t.match(killed.output, '==> [4/11] Start green')
+  t.notMatch(killed.output, 'would run APP_START_CMD', 'before the step acts')
+})
+
 test('with no overrides the dry run shows the docker commands it would run', async (t) => {
   const box = await sandbox(t)
   const env: Record<string, string> = {}
@@ -190,6 +203,30 @@ test('pre-flight: every failed check is named, and nothing runs', async (t) => {
   t.notMatch(run.output, '==> [2/11]', 'stopped after the checks')
   t.same((await readdir(box.marks)).filter((mark) => !mark.startsWith('running-')), [], 'no hook ran but the question which color runs (nginx did not answer)')
   t.notOk(existsSync(join(box.dir, 'state/lock')), 'the lock is released')
+})
+
+test('a release that serves but was never recorded (a deploy killed after its switch) is recorded first: rollback returns before it', async (t) => {
+  const box = await sandbox(t)
+  // green serves contact-sync:bbb; the killed deploy never recorded it, the history ends with blue
+  await writeFile(join(box.nginxDir, 'active-green'), '')
+  await mkdir(join(box.dir, 'state'))
+  await writeFile(join(box.dir, 'state/releases'), '2026-11-01T10:00:00Z green contact-sync:aaa\n2026-11-02T10:00:00Z blue contact-sync:bbb\n')
+  const images = 'case "$1" in blue) echo contact-sync:bbb ;; green) echo contact-sync:ccc ;; esac'
+  const run = await runScript('rollback.sh', ['--drain', '0', '--interval', '0.2'], {
+    ...box.env,
+    APP_IMAGE_OF_CMD: images,
+    // the killed deploy stopped blue (its step 10) before it was killed
+    APP_RUNNING_CMD: '[ "$1" = green ]',
+    BLUE_URL: await fakeServer(t, 'blue'),
+    GREEN_URL: await fakeServer(t, 'green')
+  })
+  t.equal(run.code, 0, { output: run.output })
+  t.match(run.output, 'WARNING: the release history ends with blue contact-sync:bbb, but green serves contact-sync:ccc (a run stopped after its switch?): recorded as the serving release')
+  t.match(run.output, 'rollback: green is active, switching back to blue on contact-sync:bbb', 'back to the release before the one serving')
+  t.same((await readFile(join(box.dir, 'state/releases'), 'utf8')).trim().split('\n').map((line) => line.split(' ').slice(1).join(' ')),
+    ['green contact-sync:aaa', 'blue contact-sync:bbb', 'green contact-sync:ccc', 'blue contact-sync:bbb'], 'the history: what served, then the rollback')
+  t.notOk(existsSync(join(box.nginxDir, 'active-green')), 'nginx sends traffic to blue')
+  t.same((await readdir(box.marks)).sort(), ['resume-blue', 'stop-green'], 'blue\'s kept container, which has that image, is started again; green stopped')
 })
 
 test('DOMAIN: pre-flight wants its certificate in CERTS_DIR/<DOMAIN>/, for that name', { skip: onPath('openssl') ? false : 'needs openssl' }, async (t) => {
