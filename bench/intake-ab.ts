@@ -140,7 +140,13 @@ try {
     process.stdout.write(`${b.label}/${a.label} per round: posts/s ${ratios.map((x) => x.toFixed(2)).join(' ')}; CPU per post ${cpu.map((x) => x.toFixed(2)).join(' ')}\n`)
   }
 } finally {
-  for (const s of services) { s.child.kill('SIGTERM'); await new Promise((resolve) => s.child.once('exit', resolve)) }
+  for (const s of services) {
+    // One that exited already (a failed start) is not waited for, so its database is still dropped
+    if (s.child.exitCode !== null || s.child.signalCode !== null) continue
+    const exited = new Promise((resolve) => s.child.once('exit', resolve))
+    s.child.kill('SIGTERM')
+    await exited
+  }
   for (const s of services) await admin.unsafe(`DROP DATABASE IF EXISTS ${s.database} WITH (FORCE)`)
   await admin.end()
   await simulator.close()
