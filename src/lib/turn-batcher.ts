@@ -14,6 +14,11 @@ export interface TurnBatcher<I, O> {
 export interface TurnBatcherOptions {
   maxInFlight: number
   maxGroup: number
+  /**
+   * With every slot free, how long a group may wait for the callers the last group answered to
+   * come back (at most; 0 or absent: never waits). See `flush`.
+   */
+  lingerMs?: number
 }
 
 interface Waiting<I, O> { item: I, resolve: (result: O) => void, reject: (error: Error) => void }
@@ -23,6 +28,12 @@ export function createTurnBatcher<I, O> (run: (items: I[]) => Promise<O[]>, opti
   let waiting: Array<Waiting<I, O>> = []
   let inFlight = 0
   let flushScheduled = false
+  const lingerMs = options.lingerMs ?? 0
+  // How many a group waits for while it lingers: the last group and those that queued behind it
+  let gatherTarget = 0
+  let lingerTimer: NodeJS.Timeout | undefined
+  // The last linger ran out before the callers came back (a busy machine): the next group does not wait
+  let lingerMissed = false
 
   // Flushing on each arrival sent a small group whenever a slot was free (about 5 requests a
   // statement under 50 connections, against about 8 when a turn's arrivals go together)
@@ -35,14 +46,51 @@ export function createTurnBatcher<I, O> (run: (items: I[]) => Promise<O[]>, opti
     })
   }
 
+  function lingerOver () {
+    lingerTimer = undefined
+    gatherTarget = 0
+    lingerMissed = true
+    flush()
+  }
+
+  /**
+   * Callers that each wait for their answer and then post again (frontends behind a proxy, a
+   * load generator) split, with one group out at a time, into two halves that take turns: the
+   * half just answered comes back while the other half is out, so each group held about half of
+   * them, and each group costs the database a commit (its WAL flush) whatever its size. With
+   * `lingerMs`, once the slot is free, the next group waits, at most that long, until as many
+   * callers wait as went in the last group and queued behind it: the two halves merge and one
+   * commit serves them all. A lone caller (the last group held one, none queued) never waits.
+   */
   function flush () {
     while (waiting.length > 0 && inFlight < options.maxInFlight) {
+      if (inFlight === 0 && waiting.length < gatherTarget) {
+        lingerTimer ??= setTimeout(lingerOver, lingerMs)
+        return
+      }
+      if (lingerTimer !== undefined) {
+        clearTimeout(lingerTimer)
+        lingerTimer = undefined
+      }
       const group = waiting.length <= options.maxGroup ? waiting : waiting.slice(0, options.maxGroup)
       waiting = group === waiting ? [] : waiting.slice(group.length)
       inFlight++
+      // Counted before the answers go out: a caller answered may be back before the slot is free
+      const lingerFor = () => {
+        if (lingerMs > 0) {
+          gatherTarget = lingerMissed ? 0 : Math.min(options.maxGroup, group.length + waiting.length)
+          lingerMissed = false
+        }
+      }
       run(group.map((w) => w.item)).then(
-        (results) => { group.forEach((w, i) => w.resolve(results[i])) },
-        (error: Error) => { for (const w of group) w.reject(error) }
+        (results) => {
+          lingerFor()
+          group.forEach((w, i) => w.resolve(results[i]))
+        },
+        (error: Error) => {
+          lingerFor()
+          for (const w of group) w.reject(error)
+        }
       ).finally(() => {
         inFlight--
         flush()
