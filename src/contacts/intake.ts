@@ -1,6 +1,6 @@
 import type { Sql } from '../db/client.ts'
 import { createTurnBatcher, type TurnBatcherOptions } from '../lib/turn-batcher.ts'
-import { DatabaseUnavailableError, UnstorableValueError, isDataError, isDatabaseUnavailable } from '../db/unavailable.ts'
+import { DatabaseUnavailableError, UnstorableValueError, isDataError, isDatabaseUnavailable, isRetryableConflict } from '../db/unavailable.ts'
 import { insertRequests, type NewRequest } from '../store/requests-table.ts'
 
 export interface Intake {
@@ -10,9 +10,6 @@ export interface Intake {
    */
   accept: (request: NewRequest) => Promise<void>
 }
-
-const DEADLOCK = '40P01'
-const SERIALIZATION_FAILURE = '40001'
 
 /**
  * Group commit: requests that arrive while a commit is under way are stored together in
@@ -81,8 +78,7 @@ async function insertWithRetry (sql: Sql, requests: NewRequest[]): Promise<void>
     try {
       return await insertRequests(sql, requests)
     } catch (error) {
-      const code = (error as { code?: string }).code
-      if (attempt >= 3 || (code !== DEADLOCK && code !== SERIALIZATION_FAILURE)) throw error
+      if (attempt >= 3 || !isRetryableConflict(error)) throw error
     }
   }
 }

@@ -28,6 +28,15 @@ export function isDatabaseUnavailable (error: unknown): boolean {
   return typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CLASSES.some((prefix) => code.startsWith(prefix)))
 }
 
+const DEADLOCK = '40P01'
+const SERIALIZATION_FAILURE = '40001'
+
+/** Whether the statement lost a deadlock or a serialization conflict: the same statement may well succeed again. */
+export function isRetryableConflict (error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code
+  return code === DEADLOCK || code === SERIALIZATION_FAILURE
+}
+
 /** Whether PostgreSQL refused the data of a statement (class 22: an invalid character, a value out of range). */
 export function isDataError (error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code

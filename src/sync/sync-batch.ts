@@ -1,10 +1,12 @@
 import type { Sql } from '../db/client.ts'
+import { isDatabaseUnavailable, isRetryableConflict } from '../db/unavailable.ts'
 import { HubSpotError, HubSpotValidationError } from '../hubspot/errors.ts'
 import { recordContacts } from '../store/contacts-table.ts'
 import { settleRequests, type SettledRequests } from '../store/requests-table.ts'
 import { finishEntries, releaseEntries, retryEntriesLater, type QueueEntry } from '../store/queue-table.ts'
 import type { HubSpotClient } from '../hubspot/client.ts'
 import { toWireProperties } from '../hubspot/contacts.ts'
+import { sleep } from '../lib/waiting.ts'
 
 /** What the sync needs of HubSpot: batch upsert keyed by email, one outcome per input. */
 export type ContactUpserter = Pick<HubSpotClient, 'upsertByEmail'>
@@ -25,6 +27,14 @@ export interface SyncBatchDeps {
   onSettled: (emails: string[]) => void
   /** Told, after each commit, how many requests were synced and failed (for the stats and metrics). */
   onRequestsSettled: (settled: SettledRequests) => void
+  /**
+   * The database failed to record outcomes HubSpot gave: the wait before the next try (`attempt`
+   * 1 after the first failure, `elapsedMs` since the first try), or undefined to give up (the
+   * batch is then retried as if its call had failed).
+   */
+  settleRetryDelayMs: (attempt: number, elapsedMs: number, error: unknown) => number | undefined
+  /** Aborted when this worker stops leading: no record is retried after that. */
+  signal: AbortSignal
 }
 
 /**
@@ -36,7 +46,7 @@ export async function syncBatch (deps: SyncBatchDeps, entries: QueueEntry[]): Pr
   const result: BatchResult = {}
 
   async function settle (outcomes: Array<{ entry: QueueEntry, outcome: EntryOutcome }>) {
-    const settled = await deps.sql.begin(async (tx) => {
+    const settled = await recordRetrying(() => deps.sql.begin(async (tx) => {
       const settledRequests = await settleRequests(tx, outcomes.map(({ entry, outcome }) => ({
         email: entry.email,
         claimedSeq: entry.claimedSeq,
@@ -51,9 +61,26 @@ export async function syncBatch (deps: SyncBatchDeps, entries: QueueEntry[]): Pr
         : [{ email: entry.email, hubspotId: outcome.hubspotId, properties: { ...toWireProperties(entry.properties), email: entry.email } }]), 'sync')
       await finishEntries(tx, outcomes.map(({ entry }) => entry))
       return settledRequests
-    })
+    }))
     deps.onSettled(outcomes.map(({ entry }) => entry.email))
     deps.onRequestsSettled(settled)
+  }
+
+  // HubSpot has these outcomes: a record that failed is tried again while the database
+  // recovers. Thrown, it reaches upsert's catch, which sends the batch to HubSpot again later
+  async function recordRetrying<T> (record: () => Promise<T>): Promise<T> {
+    const firstTryAt = performance.now()
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await record()
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) && !isRetryableConflict(error)) throw error
+        const waitMs = deps.settleRetryDelayMs(attempt, performance.now() - firstTryAt, error)
+        if (waitMs === undefined || deps.signal.aborted) throw error
+        await sleep(waitMs, deps.signal)
+        if (deps.signal.aborted) throw error
+      }
+    }
   }
 
   async function upsert (part: QueueEntry[]): Promise<void> {

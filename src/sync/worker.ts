@@ -4,6 +4,7 @@ import type { SyncEvents } from '../store/sync-events.ts'
 import { claimEntries, dueBacklog, releaseAllLeases, releaseEntries, type QueueEntry } from '../store/queue-table.ts'
 import { syncBatch, type ContactUpserter, type SyncBatchDeps } from './sync-batch.ts'
 import { decideClaim, heavyBacklogSize, type ClaimWait } from './claim-policy.ts'
+import { settleRetryDelayMs } from './settle-policy.ts'
 import { exponentialBackoffMs, type Backoff } from '../lib/backoff.ts'
 import { sleep } from '../lib/waiting.ts'
 
@@ -40,6 +41,9 @@ export const DEFAULT_SYNC_OPTIONS: SyncWorkerOptions = {
   shutdownGraceMs: 5000
 }
 
+// A database blip clears within seconds; a longer outage ends the leadership (its heartbeat) anyway
+const SETTLE_RETRY_BACKOFF: Backoff = { baseMs: 250, maxMs: 5000, jitter: 'equal' }
+
 export interface SyncWorkerDeps {
   sql: Sql
   hubspot: ContactUpserter & { checkConnection: () => Promise<{ ok: boolean }> }
@@ -59,6 +63,8 @@ export async function runSyncWorker (deps: SyncWorkerDeps, leadership: AbortSign
   const { sql, options, log } = deps
   // Equal jitter: a persisted retry waits at least half its ceiling (see Backoff)
   const retryBackoff: Backoff = { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, jitter: 'equal' }
+  // Recording a batch HubSpot accepted is retried for half the lease at most: see settleRetryDelayMs
+  const settleRetry = { backoff: SETTLE_RETRY_BACKOFF, giveUpAfterMs: options.leaseMs / 2 }
   let paused: HubSpotError | undefined
   const resumed = new EventTarget()
 
@@ -129,7 +135,16 @@ export async function runSyncWorker (deps: SyncWorkerDeps, leadership: AbortSign
           // attempts counts the claim that just failed: the first retry's is 1
           retryDelayMs: (attempts) => exponentialBackoffMs(attempts - 1, retryBackoff, Math.random),
           onSettled: deps.events.settled,
-          onRequestsSettled: deps.onRequestsSettled
+          onRequestsSettled: deps.onRequestsSettled,
+          settleRetryDelayMs: (attempt, elapsedMs, error) => {
+            const waitMs = settleRetryDelayMs(attempt, elapsedMs, settleRetry, Math.random)
+            log.warn(
+              { err: error, attempt, contacts: entries.length, retryInMs: waitMs === undefined ? null : Math.round(waitMs) },
+              `could not record a synced batch: ${waitMs === undefined ? 'giving up, it will be sent again' : 'trying again'}`
+            )
+            return waitMs
+          },
+          signal: leadership
         }, entries)
         if (result.paused) pause(result.paused)
       } catch (error) {

@@ -1,4 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import postgres from 'postgres'
 import { test } from 'tap'
+import { NEEDS_REAL_POSTGRES, usingRealPostgres } from '../helpers/database.ts'
 import { openApiSpecMissing, openApiSpecPath } from '../helpers/hubspot-openapi.ts'
 import { eventually, inParallel, startSyncStack } from '../helpers/sync-stack.ts'
 
@@ -204,4 +207,37 @@ test('a missing scope pauses the sync with /health saying forbidden, until the s
   stack.simulator.setScopes(['crm.objects.contacts.read', 'crm.objects.contacts.write'])
   await eventually(() => stack.simulator.contacts().length === 1, 30_000, 'synced once the scope is granted')
   t.equal((await stack.get('/v1/contacts/requests/' + (await stack.post({ email: 'scoped@example.com' }, { prefer: 'wait=10' })).body.id)).body.status, 'synced')
+})
+
+test('a batch HubSpot accepted while the database could not record it (a statement timed out behind a lock) is recorded once the lock goes, without sending it to HubSpot again', {
+  skip: usingRealPostgres ? false : NEEDS_REAL_POSTGRES
+}, async (t) => {
+  const stack = await startSyncStack(t)
+  const locker = postgres(stack.app.config.databaseUrl!, { max: 1, onnotice: () => {} })
+  t.teardown(() => locker.end({ timeout: 1 }))
+  const upsertCalls = () => stack.simulator.stats().requestsByRoute['POST /crm/v3/objects/contacts/batch/upsert'] ?? 0
+  // HubSpot answers slowly, so the batch is still out when the lock is taken
+  stack.simulator.setFaults({ latencyMs: 1500 })
+  const ids = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+    const { statusCode, body } = await stack.post({ email: `recorded${i}@example.com`, properties: { firstname: 'Late' } })
+    t.equal(statusCode, 202)
+    return body.id as string
+  }))
+  await eventually(() => upsertCalls() === 1, 10_000, 'the batch is out at HubSpot')
+
+  // Longer than the pool's 5 s statement timeout: the first record of the batch fails
+  const lockedAt = Date.now()
+  const lock = locker.begin(async (tx) => {
+    await tx`LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE`
+    await sleep(7000)
+  })
+  const syncedIn = await eventually(async () => {
+    const states = await Promise.all(ids.map(async (id) => (await stack.get(`/v1/contacts/requests/${id}`)).body.status))
+    return states.every((status) => status === 'synced')
+  }, 30_000, 'every request synced')
+  await lock
+  t.ok(Date.now() - lockedAt >= 7000, `the record waited for the lock: synced ${syncedIn} ms after it was taken`)
+  t.equal(upsertCalls(), 1, 'HubSpot got the batch once')
+  t.equal(stack.simulator.contacts().length, 20)
+  t.equal((await stack.get('/health')).body.queue.pending, 0, 'nothing left queued')
 })
