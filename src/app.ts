@@ -114,7 +114,10 @@ export async function buildApp (options: AppOptions = {}): Promise<FastifyInstan
   // Only JSON bodies: anything else is a 415
   app.removeContentTypeParser('text/plain')
   // The id in every log line of the request, handed back so a caller or NGINX can quote it
-  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id)
+    done(null, payload)
+  })
   await app.register(shutdown)
   await app.register(openapi)
   await app.register(config, { env: options.env })

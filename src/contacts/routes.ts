@@ -74,11 +74,12 @@ const contactRoutes: FastifyPluginAsync = async (app) => {
   const fastify = app.withTypeProvider<TypeBoxTypeProvider>()
 
   // The contract trims and lower-cases emails; doing it before validation accepts " Ada@Example.com "
-  fastify.addHook('preValidation', async (request) => {
+  fastify.addHook('preValidation', (request, _reply, done) => {
     const body = request.body as { email?: unknown } | undefined
     if (body && typeof body === 'object' && typeof body.email === 'string') body.email = normalizeEmail(body.email)
     const query = request.query as { email?: unknown } | undefined
     if (query && typeof query.email === 'string') query.email = normalizeEmail(query.email)
+    done()
   })
 
   fastify.post('/contacts', {

@@ -15,7 +15,8 @@ declare module 'fastify' {
 export default fp(async function shutdown (fastify) {
   fastify.decorate('shuttingDown', false)
   fastify.addHook('preClose', async () => { fastify.shuttingDown = true })
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (fastify.shuttingDown) reply.header('connection', 'close')
+    done(null, payload)
   })
 }, { name: 'shutdown' })

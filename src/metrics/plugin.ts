@@ -165,7 +165,10 @@ export default fp<MetricsPluginOptions>(async function metrics (fastify, options
     answered.time(reply.elapsedTime / 1000)
     if (API_ROUTE.test(route)) activity.answered(reply.statusCode)
   }
-  fastify.addHook('onResponse', async (request, reply) => countAnswer(request, reply))
+  fastify.addHook('onResponse', (request, reply, done) => {
+    countAnswer(request, reply)
+    done()
+  })
 
   const hubspotBy = new Map<string, () => void>()
   fastify.decorate<Observations>('observations', {
