@@ -25,16 +25,14 @@ export async function claimEntries (sql: Queryable, limit: number, leaseMs: numb
       FOR UPDATE SKIP LOCKED
     )
     UPDATE sync_queue q
-    SET lease_until = now() + make_interval(secs => ${leaseMs / 1000}), claimed_seq = q.last_request_seq, claimed_merges = q.merges,
-        attempts = q.attempts + 1
+    SET lease_until = now() + make_interval(secs => ${leaseMs / 1000}), claimed_seq = q.last_request_seq, attempts = q.attempts + 1
     FROM due WHERE q.email = due.email
     RETURNING q.email, q.properties, q.claimed_seq::text AS "claimedSeq", q.attempts`
 }
 
 /**
- * Ends the claims that were settled. An entry that took a merge meanwhile (a newer request, or
- * an older one whose transaction merged late) stays queued, with everything merged into it, and
- * is due at once.
+ * Ends the claims that were settled. An entry that got a newer request meanwhile stays
+ * queued (with everything merged into it) and is due at once.
  */
 export async function finishEntries (sql: Queryable, entries: Array<{ email: string, claimedSeq: string }>): Promise<void> {
   if (entries.length === 0) return
@@ -43,7 +41,7 @@ export async function finishEntries (sql: Queryable, entries: Array<{ email: str
   await sql`
     DELETE FROM sync_queue q
     USING unnest(${emails}::text[], ${seqs}::bigint[]) AS done(email, claimed_seq)
-    WHERE q.email = done.email AND q.last_request_seq = done.claimed_seq AND q.merges = q.claimed_merges`
+    WHERE q.email = done.email AND q.last_request_seq = done.claimed_seq`
   await sql`
     UPDATE sync_queue SET lease_until = NULL, claimed_seq = NULL, attempts = 0, last_error = NULL, next_attempt_at = now()
     WHERE email = ANY(${emails}::text[])`

@@ -49,7 +49,9 @@ export async function insertRequests (sql: Queryable, requests: NewRequest[]): P
     )
     INSERT INTO sync_queue (email, properties, last_request_seq)
     SELECT email, properties, last_request_seq FROM merged ORDER BY email
-    ${mergeIntoQueueRow(sql)}`
+    ON CONFLICT (email) DO UPDATE
+      SET properties = sync_queue.properties || excluded.properties,
+          last_request_seq = excluded.last_request_seq`
 }
 
 /**
@@ -66,22 +68,9 @@ async function insertRequestsOfDistinctEmails (sql: Queryable, requests: NewRequ
     )
     INSERT INTO sync_queue (email, properties, last_request_seq)
     SELECT email, properties, seq FROM inserted ORDER BY email
-    ${mergeIntoQueueRow(sql)}`
-}
-
-/**
- * The upsert's conflict clause: the newer request's values win, whichever transaction merges
- * first (two can number their requests in one order and merge them in the other), and the merge
- * is counted, so that the sync never finishes a claim its row took a merge after.
- */
-function mergeIntoQueueRow (sql: Queryable) {
-  return sql`
     ON CONFLICT (email) DO UPDATE
-      SET properties = CASE WHEN excluded.last_request_seq > sync_queue.last_request_seq
-                            THEN sync_queue.properties || excluded.properties
-                            ELSE excluded.properties || sync_queue.properties END,
-          last_request_seq = greatest(sync_queue.last_request_seq, excluded.last_request_seq),
-          merges = sync_queue.merges + 1`
+      SET properties = sync_queue.properties || excluded.properties,
+          last_request_seq = excluded.last_request_seq`
 }
 
 /** A request with its live state: 'syncing' while a batch holding it is out at HubSpot. */
