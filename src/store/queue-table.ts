@@ -8,6 +8,8 @@ export interface QueueEntry {
   properties: Record<string, PropertyValue>
   /** The newest request this claim covers. */
   claimedSeq: string
+  /** The row version the claim wrote (its xmin): finishing deletes the row only if nothing changed it since. */
+  claimedVersion: string
   attempts: number
 }
 
@@ -27,21 +29,23 @@ export async function claimEntries (sql: Queryable, limit: number, leaseMs: numb
     UPDATE sync_queue q
     SET lease_until = now() + make_interval(secs => ${leaseMs / 1000}), claimed_seq = q.last_request_seq, attempts = q.attempts + 1
     FROM due WHERE q.email = due.email
-    RETURNING q.email, q.properties, q.claimed_seq::text AS "claimedSeq", q.attempts`
+    RETURNING q.email, q.properties, q.claimed_seq::text AS "claimedSeq", q.xmin::text AS "claimedVersion", q.attempts`
 }
 
 /**
- * Ends the claims that were settled. An entry that got a newer request meanwhile stays
- * queued (with everything merged into it) and is due at once.
+ * Ends the claims that were settled. An entry that took a merge after its claim stays queued,
+ * with everything merged into it, and is due at once. The merge shows in the row's version, not
+ * only in its seq: an older request whose transaction merged late (two transactions can number
+ * their requests in one order and merge them in the other) leaves the seq as it was.
  */
-export async function finishEntries (sql: Queryable, entries: Array<{ email: string, claimedSeq: string }>): Promise<void> {
+export async function finishEntries (sql: Queryable, entries: Array<{ email: string, claimedVersion: string }>): Promise<void> {
   if (entries.length === 0) return
   const emails = sql.array(entries.map((e) => e.email))
-  const seqs = sql.array(entries.map((e) => e.claimedSeq))
+  const versions = sql.array(entries.map((e) => e.claimedVersion))
   await sql`
     DELETE FROM sync_queue q
-    USING unnest(${emails}::text[], ${seqs}::bigint[]) AS done(email, claimed_seq)
-    WHERE q.email = done.email AND q.last_request_seq = done.claimed_seq`
+    USING unnest(${emails}::text[], ${versions}::xid[]) AS done(email, claimed_version)
+    WHERE q.email = done.email AND q.xmin = done.claimed_version`
   await sql`
     UPDATE sync_queue SET lease_until = NULL, claimed_seq = NULL, attempts = 0, last_error = NULL, next_attempt_at = now()
     WHERE email = ANY(${emails}::text[])`

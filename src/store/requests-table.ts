@@ -49,9 +49,7 @@ export async function insertRequests (sql: Queryable, requests: NewRequest[]): P
     )
     INSERT INTO sync_queue (email, properties, last_request_seq)
     SELECT email, properties, last_request_seq FROM merged ORDER BY email
-    ON CONFLICT (email) DO UPDATE
-      SET properties = sync_queue.properties || excluded.properties,
-          last_request_seq = excluded.last_request_seq`
+    ${mergeIntoQueueRow(sql)}`
 }
 
 /**
@@ -68,9 +66,22 @@ async function insertRequestsOfDistinctEmails (sql: Queryable, requests: NewRequ
     )
     INSERT INTO sync_queue (email, properties, last_request_seq)
     SELECT email, properties, seq FROM inserted ORDER BY email
+    ${mergeIntoQueueRow(sql)}`
+}
+
+/**
+ * The merge into an email's queue row: the newer request's values win, and the row keeps the
+ * newest seq, whichever transaction merges first. Two can number their requests in one order
+ * and merge them in the other (a keyed post beside a group, or both colors during a switch);
+ * taking the later merge as the newer left the newest request queued with no row to send it.
+ */
+function mergeIntoQueueRow (sql: Queryable) {
+  return sql`
     ON CONFLICT (email) DO UPDATE
-      SET properties = sync_queue.properties || excluded.properties,
-          last_request_seq = excluded.last_request_seq`
+      SET properties = CASE WHEN excluded.last_request_seq > sync_queue.last_request_seq
+                            THEN sync_queue.properties || excluded.properties
+                            ELSE excluded.properties || sync_queue.properties END,
+          last_request_seq = greatest(sync_queue.last_request_seq, excluded.last_request_seq)`
 }
 
 /** A request with its live state: 'syncing' while a batch holding it is out at HubSpot. */
