@@ -3,7 +3,7 @@ import { createSyncEvents, type SyncEvents } from '../store/sync-events.ts'
 import { runAsLeader } from './leader.ts'
 import { connectSql } from '../db/client.ts'
 import { DEFAULT_SYNC_OPTIONS, runSyncWorker, type SyncWorkerDeps, type SyncWorkerOptions } from './worker.ts'
-import { DEFAULT_UPKEEP_OPTIONS, runTableUpkeep, type UpkeepOptions } from './upkeep.ts'
+import { DEFAULT_UPKEEP_OPTIONS, runTableUpkeep } from './upkeep.ts'
 import type { HubSpotError } from '../hubspot/errors.ts'
 
 declare module 'fastify' {
@@ -16,8 +16,6 @@ declare module 'fastify' {
 
 export interface SyncPluginOptions {
   tuning?: Partial<SyncWorkerOptions>
-  /** The leader's upkeep of the queue tables (tests shorten its checks). */
-  upkeep?: Partial<UpkeepOptions>
   /** How often a follower replica tries to become the sync leader. */
   leaderCheckMs?: number
   /** Told how many requests each settle synced and failed, with the synced ones' latencies. */
@@ -54,7 +52,7 @@ export default fp<SyncPluginOptions>(async function sync (fastify, options) {
         onRequestsSettled: options.onRequestsSettled ?? (() => {}),
         options: { ...DEFAULT_SYNC_OPTIONS, ...options.tuning }
       }, leadership),
-      runTableUpkeep({ sql: fastify.sql, log, options: { ...DEFAULT_UPKEEP_OPTIONS, ...options.upkeep } }, leadership)
+      runTableUpkeep({ sql: fastify.sql, log, options: DEFAULT_UPKEEP_OPTIONS }, leadership)
     ])
   }
   fastify.addHook('onReady', async () => {
