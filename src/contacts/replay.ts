@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto'
 import type { Sql } from '../db/client.ts'
 import { readWithin } from '../db/unavailable.ts'
 import { findRequest, replayFailedRequests, type NewRequest, type RequestState } from '../store/requests-table.ts'
+import { uuidV7 } from '../lib/uuid-v7.ts'
 
 export type SingleReplay =
   | { replayed: NewRequest }
@@ -28,7 +28,7 @@ export interface ReplayerDeps {
 export function createReplayer (deps: ReplayerDeps): Replayer {
   return {
     async replayOne (id) {
-      const [replay] = await replayFailedRequests(deps.sql, { id }, 1, randomUUID)
+      const [replay] = await replayFailedRequests(deps.sql, { id }, 1, uuidV7)
       if (replay) {
         deps.queued()
         return { replayed: replay.request }
@@ -42,7 +42,7 @@ export function createReplayer (deps: ReplayerDeps): Replayer {
       const [{ startedAt }] = await deps.sql<Array<{ startedAt: Date }>>`SELECT clock_timestamp() AS "startedAt"`
       let total = 0
       for (;;) {
-        const replays = await replayFailedRequests(deps.sql, { ...filter, createdBefore: startedAt }, deps.chunkSize, randomUUID)
+        const replays = await replayFailedRequests(deps.sql, { ...filter, createdBefore: startedAt }, deps.chunkSize, uuidV7)
         if (replays.length === 0) break
         total += replays.length
         deps.queued()

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
@@ -7,6 +6,7 @@ import type { ListCursor, RequestState } from '../store/requests-table.ts'
 import { normalizeEmail } from '../lib/email.ts'
 import { ErrorReply } from '../http/schemas.ts'
 import { waitForSync } from './wait-for-sync.ts'
+import { uuidV7 } from '../lib/uuid-v7.ts'
 import {
   BulkReplayBody, ContactReply, FailedReply, ListQuery, MAX_WAIT_SECONDS, QueuedReply, RequestList, RequestReply, SearchQuery,
   SyncedReply, contactBody
@@ -111,7 +111,7 @@ const contactRoutes: FastifyPluginAsync = async (app) => {
       )
     }
     const { email: _sameEmail, ...writable } = properties
-    let id: string = randomUUID()
+    let id: string = uuidV7()
     const idempotencyKey = request.headers['idempotency-key']
     if (idempotencyKey === undefined) {
       await intake.accept({ id, email, properties: writable })
