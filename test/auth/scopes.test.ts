@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { request } from 'undici'
+import { Client, request } from 'undici'
 import { startSyncStack } from '../helpers/sync-stack.ts'
 
 const KEYS = {
@@ -58,4 +58,39 @@ test('without keys (development and test) every route is open', async (t) => {
   const stack = await startSyncStack(t)
   t.equal((await stack.post({ email: 'open@example.com' })).statusCode, 202)
   t.equal((await stack.get('/api/hubspot/test')).statusCode, 200)
+})
+
+test('one keep-alive connection that changes its key is judged on the key of each request', async (t) => {
+  const stack = await startSyncStack(t, { env: { API_KEYS: `intake:${KEYS.intake},read:${KEYS.read}`, INTAKE_RATE_PER_MINUTE: '0' } })
+  // One connection, as NGINX forwards several callers' requests on one
+  const connection = new Client(stack.baseUrl, { pipelining: 1 })
+  t.teardown(() => connection.close())
+  const post = async (authorization: string | undefined) => {
+    const response = await connection.request({
+      method: 'POST',
+      path: '/v1/contacts',
+      headers: { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization }) },
+      body: JSON.stringify({ email: 'one-connection@example.com' })
+    })
+    await response.body.dump()
+    return response.statusCode
+  }
+  const unlike = (key: string) => key.slice(0, -1) + (key.endsWith('f') ? 'e' : 'f')
+  const sequence: Array<[string, string | undefined, number]> = [
+    ['the intake key', `Bearer ${KEYS.intake}`, 202],
+    ['the same key again', `Bearer ${KEYS.intake}`, 202],
+    ['the intake key with its last character changed', `Bearer ${unlike(KEYS.intake)}`, 401],
+    ['the intake key again', `Bearer ${KEYS.intake}`, 202],
+    ['the intake key cut short by one character', `Bearer ${KEYS.intake.slice(0, -1)}`, 401],
+    ['the intake key with a character more', `Bearer ${KEYS.intake}0`, 401],
+    ['no key', undefined, 401],
+    ['the read key, which may post too', `Bearer ${KEYS.read}`, 202],
+    ['the intake key, after the read key', `Bearer ${KEYS.intake}`, 202],
+    ['an empty header', '', 401],
+    ['the intake key, after an empty header', `Bearer ${KEYS.intake}`, 202]
+  ]
+  for (const [what, authorization, statusCode] of sequence) t.equal(await post(authorization), statusCode, what)
+
+  const [{ count }] = await stack.app.sql`SELECT count(*)::int AS count FROM contact_requests`
+  t.equal(count, sequence.filter(([, , status]) => status === 202).length, 'only the accepted posts were stored')
 })
