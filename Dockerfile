@@ -49,7 +49,7 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 # 10 s, so compose gives it stop_grace_period: 15s before SIGKILL.
 STOPSIGNAL SIGTERM
 # deploy/image/preload.ts: NAME_FILE variables (compose's secrets) become NAME before the start.
-# V8 flags as in `npm start`: --max-semi-space-size=4, or V8 grows its young generation to about
+# V8 flags as in `npm start`: --max-semi-space-size=8, or V8 grows its young generation to about
 # 200 MB under load; --heap-growing-percent=50, or it lets the old generation fill to about 4x
 # its ~30 MB of live objects before collecting (BENCHMARKS.md). MALLOC_ARENA_MAX=2 as in npm start.
-CMD ["node", "--import", "./deploy/image/preload.ts", "--max-semi-space-size=4", "--heap-growing-percent=50", "src/server.ts"]
+CMD ["node", "--import", "./deploy/image/preload.ts", "--max-semi-space-size=8", "--heap-growing-percent=50", "src/server.ts"]
