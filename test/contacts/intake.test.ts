@@ -3,6 +3,7 @@ import { buildTestApp } from '../helpers/app.ts'
 import { NEEDS_REAL_POSTGRES, freshDatabaseUrl, usingRealPostgres } from '../helpers/database.ts'
 import { startTcpProxy } from '../helpers/tcp-proxy.ts'
 import { eventually } from '../helpers/sync-stack.ts'
+import { UUID_V7 } from '../helpers/uuid.ts'
 
 const json = { 'content-type': 'application/json' }
 
@@ -13,7 +14,7 @@ test('a contact is acknowledged with 202, its Location, and is stored before the
   const body = response.json()
   t.match(body, { status: 'queued', email: 'ada@example.com' })
   // Version 7: time-ordered, so that each insert lands on the last page of the primary key's index
-  t.match(body.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+  t.match(body.id, UUID_V7)
   t.equal(response.headers.location, `/v1/contacts/requests/${body.id}`)
 
   const [stored] = await app.sql`SELECT email, properties FROM contact_requests WHERE id = ${body.id}`
